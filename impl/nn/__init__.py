@@ -1,0 +1,35 @@
+"""Modules and parameters, laid out like ``torch.nn``."""
+
+from impl.nn import functional, init, utils
+from impl.nn.container import ModuleDict, ModuleList, Sequential
+from impl.nn.cross_entropy import CrossEntropyLoss
+from impl.nn.dropout import Dropout
+from impl.nn.embedding import Embedding
+from impl.nn.gelu import GELU
+from impl.nn.layer_norm import LayerNorm
+from impl.nn.linear import Linear
+from impl.nn.module import Module
+from impl.nn.parameter import Parameter
+from impl.nn.rms_norm import RMSNorm
+from impl.nn.rotary import RotaryEmbedding
+from impl.nn.softmax import Softmax
+
+__all__ = [
+    "GELU",
+    "CrossEntropyLoss",
+    "Dropout",
+    "Embedding",
+    "LayerNorm",
+    "Linear",
+    "Module",
+    "ModuleDict",
+    "ModuleList",
+    "Parameter",
+    "RMSNorm",
+    "RotaryEmbedding",
+    "Sequential",
+    "Softmax",
+    "functional",
+    "init",
+    "utils",
+]

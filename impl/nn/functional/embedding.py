@@ -1,0 +1,6 @@
+"""Placeholder: not yet implemented."""
+
+
+def embedding(*args, **kwargs):  # type: ignore[no-untyped-def]
+    raise NotImplementedError("embedding")
+

@@ -1,0 +1,130 @@
+"""Find the components of an implementation by their torch-style path.
+
+An implementation is named by an importable module (``"torch"``, ``"impl"``, ``"mylib"``). A component is named by
+its path inside that module, laid out as torch lays it out: ``"nn.Linear"``, ``"nn.functional.layer_norm"``,
+``"optim.AdamW"``. Lookup walks attributes and imports a submodule only where the attribute is absent, so a plain
+namespace object works as well as a package.
+
+Overrides send single components elsewhere. A key is a full path (``"nn.functional.linear"``) or the last part
+of one (``"Linear"``); a value is another implementation (``"torch"``) or an object (``"mylib.layers:Dense"``).
+The same overrides come from a map file (TOML, a ``[components]`` table) for the conformance harness, and from
+the ``[components]`` section of a GPT config, where ``default`` names the implementation for everything else.
+
+This package knows neither the spec nor any implementation: the harness and the GPT both build on it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import tomllib
+import types
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+__all__ = ["Implementation", "MissingComponent", "import_object", "load_map_file"]
+
+
+class MissingComponent(LookupError):
+    """The implementation has no object at the requested path."""
+
+    def __init__(self, implementation: str, path: str, reason: str) -> None:
+        super().__init__(f"{implementation} has no {path}: {reason}")
+        self.implementation = implementation
+        self.path = path
+        self.reason = reason
+
+
+def import_object(spec: str) -> Any:
+    """Import ``"package.module:attr.sub"`` (an object) or ``"package.module"`` (a module)."""
+    module_name, _, attr = spec.partition(":")
+    obj: Any = importlib.import_module(module_name)
+    for part in attr.split(".") if attr else []:
+        obj = getattr(obj, part)
+    return obj
+
+
+def _walk(root: Any, root_name: str, path: str) -> Any:
+    obj = root
+    dotted = root_name
+    for part in path.split("."):
+        dotted = f"{dotted}.{part}"
+        if hasattr(obj, part):
+            obj = getattr(obj, part)
+            continue
+        if not isinstance(obj, types.ModuleType):
+            raise MissingComponent(root_name, path, f"{dotted} does not exist")
+        try:
+            obj = importlib.import_module(dotted)
+        except ModuleNotFoundError as exc:
+            if exc.name is not None and dotted.startswith(exc.name):
+                raise MissingComponent(root_name, path, f"{dotted} does not exist") from None
+            raise
+    return obj
+
+
+class Implementation:
+    """An implementation under test: a root module plus per-component overrides.
+
+    Args:
+        root: importable module path of the implementation, or an already imported module / namespace object.
+        overrides: component path or short name -> implementation name or ``"module:attr"`` object path.
+    """
+
+    def __init__(self, root: str | Any, overrides: Mapping[str, str] | None = None) -> None:
+        if isinstance(root, str):
+            self.name = root
+            self.root = import_object(root) if ":" in root else importlib.import_module(root)
+        else:
+            self.name = getattr(root, "__name__", type(root).__name__)
+            self.root = root
+        self.overrides = dict(overrides or {})
+        self._cache: dict[str, Any] = {}
+
+    def __repr__(self) -> str:
+        extra = f", overrides={self.overrides}" if self.overrides else ""
+        return f"Implementation({self.name!r}{extra})"
+
+    def source(self, path: str) -> str:
+        """Where ``path`` comes from: the implementation name, or the override that serves it."""
+        override = self._override(path)
+        return override if override is not None else self.name
+
+    def _override(self, path: str) -> str | None:
+        if path in self.overrides:
+            return self.overrides[path]
+        return self.overrides.get(path.rsplit(".", 1)[-1])
+
+    def has(self, path: str) -> bool:
+        try:
+            self.get(path)
+        except MissingComponent:
+            return False
+        return True
+
+    def get(self, path: str) -> Any:
+        """The object at ``path`` (for example ``"nn.functional.linear"``); raises :class:`MissingComponent`."""
+        if path not in self._cache:
+            self._cache[path] = self._lookup(path)
+        return self._cache[path]
+
+    def _lookup(self, path: str) -> Any:
+        override = self._override(path)
+        if override is None:
+            return _walk(self.root, self.name, path)
+        if ":" in override:
+            try:
+                return import_object(override)
+            except (ImportError, AttributeError) as exc:
+                raise MissingComponent(self.name, path, f"override {override!r} failed: {exc}") from None
+        return Implementation(override).get(path)
+
+
+def load_map_file(path: str | Path) -> dict[str, str]:
+    """Read a map file: a TOML ``[components]`` table of component -> implementation or object path."""
+    data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    table = data.get("components", data)
+    bad = {k: v for k, v in table.items() if not isinstance(v, str)}
+    if bad:
+        raise ValueError(f"map file {path}: values must be strings like 'mylib.layers:Dense', got {bad}")
+    return dict(table)
