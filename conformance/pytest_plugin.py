@@ -1,1 +1,45 @@
-"""pytest plugin (being built)."""
+"""pytest plugin: ``pytest --impl MODULE`` runs the conformance suite against an implementation.
+
+A test function named ``test_<check>`` that takes the ``conformance_case`` argument is parametrized over every
+spec entry that lists that check, for every implementation given with ``--impl`` (repeatable) or, by default, the
+``conformance_impls`` ini option. Test ids name the implementation and the component, as in
+``test_backward[impl-LayerNorm]``, so ``-k`` selects by either.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from conformance.api import build_cases
+from spec.entry import CHECKS
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("conformance", "nnspec conformance suite")
+    group.addoption(
+        "--impl", action="append", default=None, metavar="MODULE", help="implementation under test (repeatable)"
+    )
+    group.addoption("--impl-map", default=None, metavar="FILE", help="TOML map of component overrides")
+    group.addoption(
+        "--conformance-strict", action="store_true", help="unsupported and missing components fail, not skip"
+    )
+    parser.addini("conformance_impls", "implementations checked when --impl is not given", type="linelist")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "conformance_case" not in metafunc.fixturenames:
+        return
+    check = metafunc.function.__name__.removeprefix("test_")
+    if check not in CHECKS:
+        raise pytest.UsageError(f"{metafunc.function.__name__}: no check named {check!r}; known: {CHECKS}")
+    config = metafunc.config
+    impls = config.getoption("--impl") or config.getini("conformance_impls") or []
+    params: list[Any] = []
+    for name in impls:
+        for case in build_cases(
+            name, config.getoption("--impl-map"), [check], strict=config.getoption("--conformance-strict")
+        ):
+            params.append(pytest.param(case, id=f"{case.impl.name}-{case.entry.name}"))
+    metafunc.parametrize("conformance_case", params)

@@ -1,0 +1,72 @@
+"""``python -m conformance MODULE``: validate an implementation against the spec and print the scorecard."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from conformance import profiles
+from conformance.report import scorecard, to_json, verdict, write_json
+from conformance.runner import cases, load_implementation, run_check
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m conformance",
+        description="Check an implementation of the torch.nn pieces a GPT is built from against PyTorch.",
+    )
+    parser.add_argument("module", help="importable module of the implementation under test, e.g. impl or torch")
+    parser.add_argument("--map", dest="map_file", help="TOML map file: component = 'module:attr' overrides")
+    parser.add_argument("--strict", action="store_true", help="unsupported and missing components fail the run")
+    parser.add_argument("--json", dest="json_file", help="write the scorecard and every failure to this file")
+    parser.add_argument("--profile", choices=profiles.PROFILES, default="dev", help="hypothesis profile (dev)")
+    parser.add_argument("-k", dest="keyword", help="only checks whose 'component-check' matches, pytest-style")
+    parser.add_argument("--list", action="store_true", help="list the (component, check) pairs and exit")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no per-check progress lines")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    selected = list(cases(keyword=args.keyword))
+    if args.list:
+        for entry, check in selected:
+            print(f"{entry.name}-{check}")
+        return 0
+    try:
+        impl = load_implementation(args.module, args.map_file)
+    except (ImportError, OSError, ValueError) as exc:
+        print(f"error: cannot load implementation {args.module!r}: {exc}", file=sys.stderr)
+        return 2
+    settings = profiles.get(args.profile)
+    start = time.perf_counter()
+    outcomes = []
+    for entry, check in selected:
+        outcome = run_check(impl, entry, check, settings)
+        outcomes.append(outcome)
+        if not args.quiet:
+            print(f"{outcome.status:<11} {entry.name}-{check}  ({outcome.seconds:.2f}s)", flush=True)
+    elapsed = time.perf_counter() - start
+
+    failures = [o for o in outcomes if o.status == "failed"]
+    if failures:
+        print("\nFailures\n========")
+        for o in failures:
+            print(o.describe() + "\n")
+    others = [o for o in outcomes if o.status in ("unsupported", "missing")]
+    if others:
+        print("\nNot checked\n===========")
+        for o in others:
+            print(f"{o.status:<11} {o.component}-{o.check}: {o.message}")
+    print(f"\nScorecard: {impl.name} against torch (profile {args.profile}, {elapsed:.1f}s)\n")
+    print(scorecard(outcomes))
+    ok = verdict(outcomes, args.strict)
+    print("\nPASSED" if ok else "\nFAILED" + (" (strict: unsupported and missing count)" if args.strict else ""))
+    if args.json_file:
+        write_json(args.json_file, to_json(outcomes, impl.name, args.profile, args.strict))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,125 @@
+"""Run one example on both sides: build modules, load the reference's weights into the IUT, call, backpropagate."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from conformance.checks.base import CheckFailed, Context, Skipped
+from conformance.materialize import Materialized, dtype_of, flatten_tensors, tensors_needing_grad
+from spec.entry import Example
+
+
+@dataclass
+class Side:
+    """One side of a comparison: its module (if any), its call arguments and its outputs."""
+
+    module: Any
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+    outputs: list[torch.Tensor] = field(default_factory=list)
+
+    def leaves(self) -> dict[str, torch.Tensor]:
+        return tensors_needing_grad(self.args, self.kwargs)
+
+
+def build_module(ctx: Context, example: Example, init: dict[str, Any], iut: bool) -> Any:
+    """Construct the component with ``init`` on one side, in the example's dtype and mode."""
+    call = ctx.iut if iut else ctx.ref
+    cls = ctx.iut_component() if iut else ctx.ref_component()
+    module = call(cls, **init, what=f"{cls.__name__}(**{init!r})")
+    if example.dtype != "float32":
+        module = call(module.to, dtype_of(example.dtype), what=f"{type(module).__name__}.to({example.dtype})")
+    if not example.train:
+        call(module.eval, what=f"{type(module).__name__}.eval()")
+    return module
+
+
+def load_reference_weights(ctx: Context, ref_module: Any, iut_module: Any) -> None:
+    """Copy the reference's state_dict into the IUT so that both compute with the same weights."""
+    state = ref_module.state_dict()
+    try:
+        iut_module.load_state_dict(state)
+    except NotImplementedError:
+        raise
+    except Exception as exc:
+        raise CheckFailed(
+            f"{ctx.component}.load_state_dict(reference state_dict with keys {list(state)}) "
+            f"raised {type(exc).__name__}: {exc}"
+        ) from exc
+
+
+def run_both(ctx: Context, example: Example) -> tuple[Side, Side]:
+    """Forward the example through the reference and the IUT; outputs are compared by the caller."""
+    mat = Materialized(example)
+    sides = []
+    ref_module = None
+    for iut in (False, True):
+        init, args, kwargs = mat.copy()
+        call = ctx.iut if iut else ctx.ref
+        if ctx.entry.kind == "module":
+            module = build_module(ctx, example, init, iut)
+            if iut:
+                ctx.iut(load_reference_weights, ctx, ref_module, module, what=f"{ctx.component}.load_state_dict")
+            else:
+                ref_module = module
+            fn = module
+        else:
+            module = None
+            fn = ctx.iut_component() if iut else ctx.ref_component()
+        out = call(fn, *args, **kwargs)
+        sides.append(Side(module, args, kwargs, flatten_tensors(out)))
+    ref, iut_side = sides
+    if len(ref.outputs) != len(iut_side.outputs):
+        raise CheckFailed(f"returned {len(iut_side.outputs)} tensors, the reference returns {len(ref.outputs)}")
+    return ref, iut_side
+
+
+def compare_outputs(ctx: Context, example: Example, ref: Side, iut: Side) -> None:
+    for i, (r, a) in enumerate(zip(ref.outputs, iut.outputs, strict=True)):
+        what = "output" if len(ref.outputs) == 1 else f"output[{i}]"
+        ctx.expect_close(a, r, example.dtype, what)
+
+
+def upstream_gradients(example: Example, outputs: list[torch.Tensor]) -> list[torch.Tensor]:
+    """A random upstream gradient per output that requires grad, reproducible from the example's seed."""
+    gen = torch.Generator().manual_seed(example.seed + 1)
+    scale = float(example.extra.get("grad_scale", 1.0))
+    grads = []
+    for out in outputs:
+        g = torch.randn(out.shape, generator=gen, dtype=torch.float64) * scale
+        grads.append(g.to(out.dtype))
+    return grads
+
+
+def backward_both(ctx: Context, example: Example, ref: Side, iut: Side) -> None:
+    """Backpropagate the same upstream gradient on both sides; compare input and parameter gradients."""
+    wanted = [i for i, o in enumerate(ref.outputs) if o.requires_grad]
+    if not wanted:
+        raise Skipped("the reference output needs no gradient")
+    grads = upstream_gradients(example, [ref.outputs[i] for i in wanted])
+    ctx.ref(torch.autograd.backward, [ref.outputs[i] for i in wanted], grads, what="backward")
+    missing = [i for i in wanted if not iut.outputs[i].requires_grad]
+    if missing:
+        raise CheckFailed(f"output {missing[0]} does not require grad, but the reference's does (no graph)")
+    ctx.iut(torch.autograd.backward, [iut.outputs[i] for i in wanted], grads, what=f"{ctx.component} backward")
+
+    scale = float(example.extra.get("grad_scale", 1.0))
+    ref_leaves, iut_leaves = ref.leaves(), iut.leaves()
+    pairs: list[tuple[str, torch.Tensor | None, torch.Tensor | None]] = [
+        (f"grad of {name}", leaf.grad, iut_leaves[name].grad) for name, leaf in ref_leaves.items()
+    ]
+    if ref.module is not None:
+        iut_params = dict(ctx.iut(iut.module.named_parameters, what="named_parameters"))
+        for name, p in ref.module.named_parameters():
+            if name not in iut_params:
+                raise CheckFailed(f"has no parameter {name!r}; it has {sorted(iut_params)}")
+            pairs.append((f"grad of parameter {name!r}", p.grad, iut_params[name].grad))
+    for what, expected, actual in pairs:
+        if expected is None:
+            continue
+        if actual is None:
+            raise CheckFailed(f"{what} is None, the reference computes one")
+        ctx.expect_close(actual, expected, example.dtype, what, scale=scale)

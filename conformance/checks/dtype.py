@@ -1,0 +1,21 @@
+"""dtype: the same example in float32 and in float64 keeps the dtype and matches the reference in each."""
+
+from __future__ import annotations
+
+from conformance.checks.base import Context, Skipped, check
+from conformance.checks.calls import backward_both, compare_outputs, run_both
+from spec.entry import Example
+
+
+@check("dtype", examples=lambda entry: entry.examples)
+def dtype(ctx: Context, example: Example | None) -> None:
+    """Float32 and float64 both work, keep their dtype, and match the reference (gradients too)."""
+    assert example is not None
+    for name in ("float32", "float64"):
+        ex = example.with_dtype(name)
+        ref, iut = run_both(ctx, ex)
+        compare_outputs(ctx, ex, ref, iut)
+        try:
+            backward_both(ctx, ex, ref, iut)
+        except Skipped:
+            pass

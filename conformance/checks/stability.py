@@ -1,0 +1,19 @@
+"""stability: extreme values (huge logits, tiny variance, huge or tiny gradients) match the reference too."""
+
+from __future__ import annotations
+
+from conformance.checks.base import Context, Skipped, check
+from conformance.checks.calls import backward_both, compare_outputs, run_both
+from spec.entry import Example
+
+
+@check("stability", examples=lambda entry: entry.stability)
+def stability(ctx: Context, example: Example | None) -> None:
+    """Outputs and gradients at extreme magnitudes match the reference's, NaN and inf in the same places."""
+    assert example is not None
+    ref, iut = run_both(ctx, example)
+    compare_outputs(ctx, example, ref, iut)
+    try:
+        backward_both(ctx, example, ref, iut)
+    except Skipped:
+        pass

@@ -1,0 +1,64 @@
+"""The scorecard (component by check) and the JSON report."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from conformance.runner import STATUSES, Outcome
+from spec.entry import CHECKS
+
+CELL = {"passed": "ok", "failed": "FAIL", "unsupported": "unsup", "missing": "miss", "skipped": "skip"}
+
+
+def summary(outcomes: list[Outcome]) -> dict[str, int]:
+    counts = Counter(o.status for o in outcomes)
+    return {status: counts.get(status, 0) for status in STATUSES}
+
+
+def verdict(outcomes: list[Outcome], strict: bool = False) -> bool:
+    """True when the run passes: nothing failed (and, when strict, nothing unsupported or missing)."""
+    bad = {"failed", "unsupported", "missing"} if strict else {"failed"}
+    return not any(o.status in bad for o in outcomes)
+
+
+def scorecard(outcomes: list[Outcome]) -> str:
+    """A table with one row per component and one column per check that ran; blank where a check does not apply."""
+    checks = [c for c in CHECKS if any(o.check == c for o in outcomes)]
+    rows: dict[str, dict[str, str]] = {}
+    for o in outcomes:
+        rows.setdefault(o.component, {})[o.check] = CELL[o.status]
+    name_w = max([len("component"), *(len(r) for r in rows)])
+    widths = [max(len(c), 5) for c in checks]
+    lines = ["  ".join(["component".ljust(name_w), *(c.ljust(w) for c, w in zip(checks, widths, strict=True))])]
+    lines.append("-" * len(lines[0]))
+    for component, cells in rows.items():
+        row = [component.ljust(name_w), *(cells.get(c, "").ljust(w) for c, w in zip(checks, widths, strict=True))]
+        lines.append("  ".join(row).rstrip())
+    counts = summary(outcomes)
+    lines.append("")
+    lines.append(", ".join(f"{n} {s}" for s, n in counts.items()) + f"  ({len(outcomes)} checks)")
+    return "\n".join(lines)
+
+
+def to_json(outcomes: list[Outcome], implementation: str, profile: str, strict: bool) -> dict[str, Any]:
+    return {
+        "implementation": implementation,
+        "profile": profile,
+        "strict": strict,
+        "passed": verdict(outcomes, strict),
+        "summary": summary(outcomes),
+        "outcomes": [dataclasses.asdict(o) for o in outcomes],
+        "failures": [dataclasses.asdict(o) for o in outcomes if o.status == "failed"],
+    }
+
+
+def write_json(path: str | Path, report: dict[str, Any]) -> None:
+    """Write the report atomically: a partial file never replaces a good one."""
+    target = Path(path)
+    tmp = target.with_name(target.name + ".tmp")
+    tmp.write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
+    tmp.replace(target)

@@ -1,0 +1,174 @@
+"""Run checks against an implementation and collect one :class:`Outcome` per (component, check)."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import hypothesis
+
+from conformance import profiles
+from conformance.checks import registry
+from conformance.checks.base import CheckFailed, Context, ReferenceFailed, Skipped, Unsupported, run_body, stat_seed
+from nnresolve import Implementation, MissingComponent
+from spec import entries as all_entries
+from spec.entry import CHECKS, Entry, Example
+
+Status = Literal["passed", "failed", "unsupported", "missing", "skipped"]
+STATUSES: tuple[Status, ...] = ("passed", "failed", "unsupported", "missing", "skipped")
+
+
+@dataclass
+class Outcome:
+    """The result of one check on one component of one implementation."""
+
+    implementation: str
+    component: str
+    check: str
+    status: Status
+    message: str = ""
+    example: str | None = None
+    mismatch: dict[str, Any] | None = None
+    repro: str | None = None
+    seconds: float = 0.0
+    examples: int = 0
+
+    @property
+    def id(self) -> str:
+        return f"{self.implementation}-{self.component}-{self.check}"
+
+    def describe(self) -> str:
+        """A failure report: component, check, the shrunk example, the error, and a snippet that replays it."""
+        lines = [f"{self.component} / {self.check} [{self.implementation}]: {self.status.upper()}", f"  {self.message}"]
+        if self.example:
+            lines.append(f"  example: {self.example}")
+        if self.repro:
+            lines.append("  reproduce with:")
+            lines.extend(f"    {line}" for line in self.repro.splitlines())
+        return "\n".join(lines)
+
+
+def reference() -> Implementation:
+    return Implementation("torch")
+
+
+def load_implementation(module: str, map_file: str | None = None) -> Implementation:
+    """The implementation under test named by ``module``, with the overrides of ``map_file``."""
+    from nnresolve import load_map_file
+
+    return Implementation(module, load_map_file(map_file) if map_file else None)
+
+
+def selected(entry: Entry, check: str, keyword: str | None) -> bool:
+    """pytest-style ``-k``: words are case-insensitive substrings of "component-check", joined by and/or/not."""
+    if not keyword:
+        return True
+    name = f"{entry.name}-{check}-{entry.path}".lower()
+    tokens = re.findall(r"\(|\)|[^\s()]+", keyword)
+    expr = []
+    for tok in tokens:
+        low = tok.lower()
+        if low in ("and", "or", "not", "(", ")"):
+            expr.append(low)
+        else:
+            expr.append(repr(low in name))
+    try:
+        return bool(eval(" ".join(expr), {"__builtins__": {}}))
+    except SyntaxError:
+        raise ValueError(f"cannot parse -k expression {keyword!r}") from None
+
+
+def cases(
+    entries: Iterable[Entry] | None = None, checks: Sequence[str] | None = None, keyword: str | None = None
+) -> Iterator[tuple[Entry, str]]:
+    """(entry, check) pairs in spec order and scorecard order, filtered by ``checks`` and ``keyword``."""
+    for entry in entries if entries is not None else all_entries():
+        for check in CHECKS:
+            if check in entry.checks and (checks is None or check in checks) and selected(entry, check, keyword):
+                yield entry, check
+
+
+def repro_snippet(impl: Implementation, entry: Entry, check: str, example: Example | None) -> str:
+    overrides = f", overrides={impl.overrides!r}" if impl.overrides else ""
+    lines = ["from conformance import reproduce"]
+    if example is not None:
+        lines.append("from spec import Example, T")
+        lines.append(f"reproduce({impl.name!r}, {entry.name!r}, {check!r}, {example!r}{overrides})")
+    else:
+        lines.append(f"reproduce({impl.name!r}, {entry.name!r}, {check!r}{overrides})")
+    return "\n".join(lines)
+
+
+def _context(impl: Implementation, entry: Entry, settings: hypothesis.settings) -> Context:
+    return Context(entry, impl, reference(), settings, stat_seed(settings))
+
+
+def run_check(impl: Implementation, entry: Entry, check: str, settings: hypothesis.settings | None = None) -> Outcome:
+    """Run one check of one entry against ``impl``."""
+    settings = settings or profiles.get()
+    start = time.perf_counter()
+    outcome = Outcome(impl.name, entry.name, check, "passed")
+    try:
+        impl.get(entry.path)
+    except MissingComponent as exc:
+        outcome.status, outcome.message = "missing", str(exc)
+        return outcome
+    ctx = _context(impl, entry, settings)
+    try:
+        run_body(ctx, registry()[check])
+    except CheckFailed as exc:
+        outcome.status, outcome.message = "failed", exc.message
+        outcome.example = exc.example.describe() if exc.example else None
+        outcome.mismatch = dataclasses.asdict(exc.mismatch) if exc.mismatch else None
+        outcome.repro = repro_snippet(impl, entry, check, exc.example)
+    except ReferenceFailed as exc:
+        outcome.status, outcome.message = "failed", f"spec error (not the implementation's fault): {exc}"
+    except Skipped as exc:
+        outcome.status, outcome.message = "skipped", str(exc)
+    except Unsupported as exc:
+        ctx.unsupported.append(str(exc))
+    except hypothesis.errors.HypothesisException as exc:
+        outcome.status, outcome.message = "failed", f"{type(exc).__name__}: {exc}"
+        outcome.repro = repro_snippet(impl, entry, check, None)
+    if outcome.status == "passed" and ctx.unsupported:
+        outcome.status = "unsupported"
+        outcome.message = "; ".join(ctx.unsupported[:3]) + (" ..." if len(ctx.unsupported) > 3 else "")
+    outcome.examples = ctx.examples_run
+    outcome.seconds = time.perf_counter() - start
+    return outcome
+
+
+def run_suite(
+    impl: Implementation,
+    entries: Iterable[Entry] | None = None,
+    checks: Sequence[str] | None = None,
+    keyword: str | None = None,
+    settings: hypothesis.settings | None = None,
+) -> list[Outcome]:
+    """Every selected check of every entry against ``impl``."""
+    return [run_check(impl, entry, check, settings) for entry, check in cases(entries, checks, keyword)]
+
+
+def reproduce(
+    implementation: str,
+    component: str,
+    check: str,
+    example: Example | None = None,
+    overrides: dict[str, str] | None = None,
+) -> None:
+    """Replay one check on one example (the snippet a failure prints); raises the failure, or returns quietly."""
+    from spec import get
+
+    entry = get(component)
+    impl = Implementation(implementation, overrides)
+    settings = profiles.get("ci")
+    ctx = _context(impl, entry, settings)
+    chk = registry()[check]
+    if example is None:
+        run_body(ctx, chk)
+    else:
+        chk.body(ctx, example)

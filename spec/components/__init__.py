@@ -1,0 +1,1 @@
+"""One module per component: each defines ``ENTRIES``, a list of spec entries."""
