@@ -123,3 +123,11 @@ def backward_both(ctx: Context, example: Example, ref: Side, iut: Side) -> None:
         if actual is None:
             raise CheckFailed(f"{what} is None, the reference computes one")
         ctx.expect_close(actual, expected, example.dtype, what, scale=scale)
+
+
+def compare_example(ctx: Context, example: Example) -> None:
+    """Outputs, then gradients where the reference's output has any."""
+    ref, iut = run_both(ctx, example)
+    compare_outputs(ctx, example, ref, iut)
+    if any(o.requires_grad for o in ref.outputs):
+        backward_both(ctx, example, ref, iut)

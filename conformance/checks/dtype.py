@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from conformance.checks.base import Context, Skipped, check
-from conformance.checks.calls import backward_both, compare_outputs, run_both
+from conformance.checks.base import Context, check
+from conformance.checks.calls import compare_example
 from spec.entry import Example
 
 
@@ -12,10 +12,4 @@ def dtype(ctx: Context, example: Example | None) -> None:
     """Float32 and float64 both work, keep their dtype, and match the reference (gradients too)."""
     assert example is not None
     for name in ("float32", "float64"):
-        ex = example.with_dtype(name)
-        ref, iut = run_both(ctx, ex)
-        compare_outputs(ctx, ex, ref, iut)
-        try:
-            backward_both(ctx, ex, ref, iut)
-        except Skipped:
-            pass
+        compare_example(ctx, example.with_dtype(name))
