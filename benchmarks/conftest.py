@@ -1,0 +1,50 @@
+"""Benchmarks run impl and torch side by side; the summary prints impl/torch ratios of the median times.
+
+Each benchmark sets ``benchmark.group`` to what is measured and ``benchmark.extra_info["impl"]`` to the side
+("impl" or "torch"). Everything runs on one thread so the ratio compares the code, not the scheduling.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import pytest
+import torch
+
+
+@pytest.fixture(autouse=True)
+def one_thread() -> Any:
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def ratios(benchmarks: list[Any]) -> list[tuple[str, float, float, float]]:
+    """(group, torch median s, impl median s, impl/torch) for every group that has both sides."""
+    by_group: dict[str, dict[str, float]] = defaultdict(dict)
+    for bench in benchmarks:
+        side = bench.extra_info.get("impl")
+        if side and bench.stats is not None:
+            by_group[bench.group][side] = bench.stats.median
+    rows = []
+    for group, sides in sorted(by_group.items()):
+        if "impl" in sides and "torch" in sides:
+            rows.append((group, sides["torch"], sides["impl"], sides["impl"] / sides["torch"]))
+    return rows
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    session = getattr(config, "_benchmarksession", None)
+    if session is None or not session.benchmarks:
+        return
+    rows = ratios(session.benchmarks)
+    if not rows:
+        return
+    tr = terminalreporter
+    tr.section("impl / torch (median, one thread)")
+    width = max(len(r[0]) for r in rows)
+    tr.write_line(f"{'benchmark'.ljust(width)}  {'torch ms':>9}  {'impl ms':>9}  {'ratio':>6}")
+    for group, t, i, r in rows:
+        tr.write_line(f"{group.ljust(width)}  {t * 1e3:9.3f}  {i * 1e3:9.3f}  {r:6.2f}")
