@@ -29,7 +29,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    selected = list(cases(keyword=args.keyword))
+    try:
+        selected = list(cases(keyword=args.keyword))
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     if args.list:
         for entry, check in selected:
             print(f"{entry.name}-{check}")

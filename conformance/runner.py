@@ -96,6 +96,8 @@ def repro_snippet(impl: Implementation, entry: Entry, check: str, example: Examp
     overrides = f", overrides={impl.overrides!r}" if impl.overrides else ""
     lines = ["from conformance import reproduce"]
     if example is not None:
+        if "torch." in repr(example):
+            lines.append("import torch")  # the example holds torch objects (a dtype argument, say)
         lines.append("from spec import Example, T")
         lines.append(f"reproduce({impl.name!r}, {entry.name!r}, {check!r}, {example!r}{overrides})")
     else:
@@ -117,9 +119,14 @@ def run_check(impl: Implementation, entry: Entry, check: str, settings: hypothes
     except MissingComponent as exc:
         outcome.status, outcome.message = "missing", str(exc)
         return outcome
+    chk = registry().get(check)
+    if chk is None:
+        # A check the spec lists but the harness has not got: shown as skipped, never crashing the run.
+        outcome.status, outcome.message = "skipped", f"the harness has no {check!r} check"
+        return outcome
     ctx = _context(impl, entry, settings)
     try:
-        run_body(ctx, registry()[check])
+        run_body(ctx, chk)
     except CheckFailed as exc:
         outcome.status, outcome.message = "failed", exc.message
         outcome.example = exc.example.describe() if exc.example else None

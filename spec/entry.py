@@ -9,6 +9,7 @@ implementation under test. So a failure is reported, shrunk and replayed as plai
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
@@ -34,6 +35,13 @@ CHECKS: tuple[str, ...] = (
     "resume",
     "properties",
 )
+
+
+def _literal(value: Any) -> str:
+    """``repr`` that stays valid Python for the floats whose repr is not (inf, nan)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"float({str(value)!r})"
+    return repr(value)
 
 
 @dataclass(frozen=True)
@@ -62,7 +70,7 @@ class T:
         # Only the fields that differ from the defaults, as keywords: short, and valid Python for a repro snippet.
         defaults = T(())
         changed = [
-            f"{name}={getattr(self, name)!r}"
+            f"{name}={_literal(getattr(self, name))}"
             for name in ("fill", "low", "high", "scale", "dim", "dtype", "grad")
             if getattr(self, name) != getattr(defaults, name)
         ]

@@ -56,6 +56,9 @@ def run_both(ctx: Context, example: Example) -> tuple[Side, Side]:
     mat = Materialized(example)
     sides = []
     ref_module = None
+    # The reference module's random initial weights (which the IUT then loads) follow the example's seed, so that a
+    # failure replays exactly.
+    torch.manual_seed(example.seed)
     for iut in (False, True):
         init, args, kwargs = mat.copy()
         call = ctx.iut if iut else ctx.ref
@@ -69,12 +72,20 @@ def run_both(ctx: Context, example: Example) -> tuple[Side, Side]:
         else:
             module = None
             fn = ctx.iut_component() if iut else ctx.ref_component()
-        out = call(fn, *args, **kwargs)
+        out = call_component(ctx, call, fn, args, kwargs)
         sides.append(Side(module, args, kwargs, flatten_tensors(out)))
     ref, iut_side = sides
     if len(ref.outputs) != len(iut_side.outputs):
         raise CheckFailed(f"returned {len(iut_side.outputs)} tensors, the reference returns {len(ref.outputs)}")
     return ref, iut_side
+
+
+def call_component(ctx: Context, call: Any, fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """Call a component; an entry may route the call through ``extra["call"]`` (e.g. to return what it mutates)."""
+    wrapper = ctx.entry.extra.get("call")
+    if wrapper is not None:
+        return call(wrapper, fn, *args, **kwargs)
+    return call(fn, *args, **kwargs)
 
 
 def compare_outputs(ctx: Context, example: Example, ref: Side, iut: Side) -> None:
@@ -107,6 +118,9 @@ def backward_both(ctx: Context, example: Example, ref: Side, iut: Side) -> None:
     ctx.iut(torch.autograd.backward, [iut.outputs[i] for i in wanted], grads, what=f"{ctx.component} backward")
 
     scale = float(example.extra.get("grad_scale", 1.0))
+    # Gradients flow back through the outputs: they are no more precise than the least precise output.
+    dtypes = [example.dtype, *(str(o.dtype).removeprefix("torch.") for o in ref.outputs if o.is_floating_point())]
+    grad_dtype = max(dtypes, key=ctx.tolerance)
     ref_leaves, iut_leaves = ref.leaves(), iut.leaves()
     pairs: list[tuple[str, torch.Tensor | None, torch.Tensor | None]] = [
         (f"grad of {name}", leaf.grad, iut_leaves[name].grad) for name, leaf in ref_leaves.items()
@@ -122,7 +136,7 @@ def backward_both(ctx: Context, example: Example, ref: Side, iut: Side) -> None:
             continue
         if actual is None:
             raise CheckFailed(f"{what} is None, the reference computes one")
-        ctx.expect_close(actual, expected, example.dtype, what, scale=scale)
+        ctx.expect_close(actual, expected, grad_dtype, what, scale=scale)
 
 
 def compare_example(ctx: Context, example: Example) -> None:

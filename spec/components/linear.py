@@ -34,8 +34,14 @@ def _function_examples(draw: st.DrawFn) -> Example:
 
 @st.composite
 def _stability_examples(draw: st.DrawFn) -> Example:
+    """Tiny activations (down to float32's subnormal range in the weight gradient) and extreme upstream gradients.
+
+    Huge activations are not drawn: y = x W^T sums products of random sign, so the float32 error of any
+    implementation (torch's included) is about 2**-24 * |x| * |W| * sqrt(in_features), which an absolute
+    tolerance that does not grow with |x| cannot cover.
+    """
     in_f, out_f = draw(features), draw(features)
-    scale = draw(st.sampled_from([1e-20, 1e-6, 1e6, 1e15]))
+    scale = draw(st.sampled_from([1e-20, 1e-6, 1.0]))
     return Example(
         init={"in_features": in_f, "out_features": out_f},
         args=(T((draw(st.integers(1, 4)), in_f), scale=scale, grad=True),),
