@@ -1,0 +1,41 @@
+"""Shared fixtures of the test suite."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import hypothesis
+import pytest
+
+from conformance import profiles
+
+ROOT = Path(__file__).resolve().parent.parent
+# The planted implementations are imported by name (``tests.planted.bug_...``), as any implementation under test
+# is, so the repository root must be importable however pytest was started.
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+@pytest.fixture(scope="session")
+def ci_settings() -> hypothesis.settings:
+    """The derandomized ``ci`` hypothesis profile: the same examples on every run."""
+    return profiles.get("ci")
+
+
+@pytest.fixture(scope="session")
+def ci_settings_unshrunk(ci_settings: hypothesis.settings) -> hypothesis.settings:
+    """The ``ci`` profile without shrinking: the same examples, a failure reported as first found (fast)."""
+    return hypothesis.settings(ci_settings, phases=[p for p in ci_settings.phases if p != hypothesis.Phase.shrink])
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    """The repository's root directory."""
+    return ROOT
+
+
+@pytest.fixture(scope="session")
+def maps_dir() -> Path:
+    """``tests/maps``: map files for the tests."""
+    return ROOT / "tests" / "maps"

@@ -1,0 +1,39 @@
+"""Build a torch-shaped namespace: torch's components, with a few replaced."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import ModuleType, SimpleNamespace
+from typing import Any
+
+import torch
+
+
+def _copy(module: ModuleType, replace: Mapping[str, Any] | None) -> SimpleNamespace:
+    return SimpleNamespace(**{**vars(module), **dict(replace or {})})
+
+
+def torch_like(
+    *,
+    nn: Mapping[str, Any] | None = None,
+    functional: Mapping[str, Any] | None = None,
+    init: Mapping[str, Any] | None = None,
+    utils: Mapping[str, Any] | None = None,
+    optim: Mapping[str, Any] | None = None,
+) -> SimpleNamespace:
+    """A namespace with ``nn``, ``nn.functional``, ``nn.init``, ``nn.utils`` and ``optim`` laid out like torch's.
+
+    Every attribute is torch's unless one of the mappings replaces it (``nn={"Linear": MyLinear}``), so an
+    implementation built with it differs from torch exactly where it says.
+
+    Example::
+
+        >>> ns = torch_like(functional={"gelu": my_gelu})
+        >>> ns.nn.functional.gelu is my_gelu, ns.nn.Linear is torch.nn.Linear
+        (True, True)
+    """
+    namespace_nn = _copy(torch.nn, nn)
+    namespace_nn.functional = _copy(torch.nn.functional, functional)
+    namespace_nn.init = _copy(torch.nn.init, init)
+    namespace_nn.utils = _copy(torch.nn.utils, utils)
+    return SimpleNamespace(nn=namespace_nn, optim=_copy(torch.optim, optim))

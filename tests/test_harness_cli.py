@@ -1,0 +1,139 @@
+"""``python -m conformance``: exit codes, output, --json, --strict, -k, --list, --map, and bad arguments."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import spec
+from conformance.__main__ import main
+from spec import CHECKS
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_list_prints_every_selected_pair_and_loads_nothing(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "no_such_module_xyz", "--list")
+    assert code == 0
+    expected = [f"{e.name}-{c}" for e in spec.entries() for c in CHECKS if c in e.checks]
+    assert out.splitlines() == expected
+    code, out, _ = run(capsys, "torch", "--list", "-k", "linear and (forward or errors)")
+    assert out.splitlines() == ["Linear-forward", "Linear-errors", "linear-forward", "linear-errors"]
+
+
+def test_torch_passes_with_progress_lines_and_a_scorecard(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "torch", "-k", "linear and (forward or errors)", "--profile", "ci")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].startswith("passed      Linear-forward  (")
+    assert "Scorecard: torch against torch (profile ci, " in out
+    assert "4 passed, 0 failed, 0 unsupported, 0 missing, 0 skipped  (4 checks)" in out
+    assert lines[-1] == "PASSED"
+    assert "Failures" not in out and "Not checked" not in out
+
+
+def test_a_bug_fails_the_run_and_prints_the_failure(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "tests.planted.bug_linear_truncates_input", "-q", "-k", "linear and errors")
+    assert code == 1
+    assert "Linear-errors" not in out.split("Failures")[0]  # -q: no progress lines
+    assert "linear / errors [tests.planted.bug_linear_truncates_input]: FAILED" in out
+    assert "reproduce('tests.planted.bug_linear_truncates_input', 'linear', 'errors')" in out
+    assert out.splitlines()[-1] == "FAILED"
+
+
+@pytest.mark.parametrize(("strict", "code"), [((), 0), (("--strict",), 1)], ids=["lenient", "strict"])
+def test_unsupported_and_missing_fail_only_when_strict(
+    capsys: pytest.CaptureFixture[str], strict: tuple[str, ...], code: int
+) -> None:
+    got, out, _ = run(
+        capsys, "tests.planted.partial_linear", "-q", "--profile", "ci", "-k", "linear and forward", *strict
+    )
+    assert got == code
+    assert "Not checked\n===========" in out
+    assert "unsupported Linear-forward: " in out and "Linear(bias=False) is not supported" in out
+    assert "missing     linear-forward: tests.planted.partial_linear has no nn.functional.linear" in out
+    last = out.splitlines()[-1]
+    assert last == ("FAILED (strict: unsupported and missing count)" if strict else "PASSED")
+
+
+def test_json_report(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "out" / "report.json"
+    path.parent.mkdir()
+    args = ["tests.planted.bug_linear_bias_twice", "-q", "--profile", "ci", "-k", "Linear and (forward or errors)"]
+    code, _, _ = run(capsys, *args, "--json", str(path))
+    assert code == 1
+    report = json.loads(path.read_text())
+    assert report["implementation"] == "tests.planted.bug_linear_bias_twice"
+    assert (report["profile"], report["strict"], report["passed"]) == ("ci", False, False)
+    assert report["summary"] == {"passed": 3, "failed": 1, "unsupported": 0, "missing": 0, "skipped": 0}
+    assert [(o["component"], o["check"], o["status"]) for o in report["outcomes"]] == [
+        ("Linear", "forward", "failed"),
+        ("Linear", "errors", "passed"),
+        ("linear", "forward", "passed"),
+        ("linear", "errors", "passed"),
+    ]
+    (failure,) = report["failures"]
+    assert failure["example"].startswith("init={'in_features': ")
+    assert failure["mismatch"]["reason"] == "values differ"
+    assert len(failure["mismatch"]["index"]) >= 1
+    assert failure["repro"].startswith("from conformance import reproduce\nfrom spec import Example, T\n")
+
+
+def test_map_file_lets_other_names_take_part(capsys: pytest.CaptureFixture[str], maps_dir: Path) -> None:
+    map_file = str(maps_dir / "correct_remapped.toml")
+    code, out, _ = run(
+        capsys, "tests.planted.correct_remapped", "--map", map_file, "-q", "--profile", "ci", "-k", "linear and forward"
+    )
+    assert code == 0
+    assert "2 passed, 0 failed" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["no_such_module_xyz"], "error: cannot load implementation 'no_such_module_xyz': No module named"),
+        (["torch", "--map", "/nonexistent/map.toml"], "error: cannot load implementation 'torch': "),
+        (["torch", "-k", "forward backward"], "error: cannot parse -k expression 'forward backward'"),
+    ],
+    ids=["bad-module", "absent-map", "bad-keyword"],
+)
+def test_bad_arguments_exit_2_with_a_message(capsys: pytest.CaptureFixture[str], argv: list[str], message: str) -> None:
+    code, out, err = run(capsys, *argv)
+    assert code == 2
+    assert err.startswith(message)
+    assert out == ""
+
+
+def test_bad_map_value_exits_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text("[components]\nLinear = 1\n")
+    code, _, err = run(capsys, "torch", "--map", str(path))
+    assert code == 2
+    assert "values must be strings" in err
+
+
+def test_unknown_profile_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["torch", "--profile", "fast"])
+    assert info.value.code == 2
+    assert "invalid choice: 'fast'" in capsys.readouterr().err
+
+
+def test_module_entry_point_runs_as_a_program(repo_root: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "conformance", "torch", "--list", "-k", "nn.Linear and errors"],
+        capture_output=True,
+        text=True,
+        cwd=repo_root,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["Linear-errors"]
