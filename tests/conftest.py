@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import hypothesis
@@ -10,11 +9,9 @@ import pytest
 
 from conformance import profiles
 
-ROOT = Path(__file__).resolve().parent.parent
 # The planted implementations are imported by name (``tests.planted.bug_...``), as any implementation under test
-# is, so the repository root must be importable however pytest was started.
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+# is: pyproject's ``pythonpath = ["."]`` makes the repository root importable however pytest was started.
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="session")
