@@ -351,11 +351,6 @@ def test_embedding_max_norm_renormalises_in_place() -> None:
     torch.testing.assert_close(out[0], scaled)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="run_both loads the reference's weights into the IUT after the reference's forward, so an IUT starts "
-    "from weights already renormalised by max_norm; fixed when the weights are copied before the forward",
-)
 def test_embedding_module_max_norm_is_compared_from_the_same_weights() -> None:
     class NoRenorm(torch.nn.Embedding):
         def forward(self, input: torch.Tensor) -> torch.Tensor:

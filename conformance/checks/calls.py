@@ -37,9 +37,22 @@ def build_module(ctx: Context, example: Example, init: dict[str, Any], iut: bool
     return module
 
 
-def load_reference_weights(ctx: Context, ref_module: Any, iut_module: Any) -> None:
-    """Copy the reference's state_dict into the IUT so that both compute with the same weights."""
-    state = ref_module.state_dict()
+def perturb_weights(module: Any, seed: int) -> None:
+    """Move every floating parameter off its default init (LayerNorm's ones and zeros would hide a weight bug)."""
+    gen = torch.Generator().manual_seed(seed + 2)
+    with torch.no_grad():
+        for p in module.parameters():
+            if p.is_floating_point():
+                p.add_((torch.randn(p.shape, generator=gen, dtype=torch.float64) * 0.1).to(p.dtype))
+
+
+def snapshot(module: Any) -> dict[str, torch.Tensor]:
+    """The module's state, copied: a forward that changes weights in place (max_norm) cannot alter it."""
+    return {k: v.clone() for k, v in module.state_dict().items()}
+
+
+def load_weights(ctx: Context, state: dict[str, torch.Tensor], iut_module: Any) -> None:
+    """Load the reference's weights into the IUT so that both compute with the same weights."""
     try:
         iut_module.load_state_dict(state)
     except NotImplementedError:
@@ -55,7 +68,7 @@ def run_both(ctx: Context, example: Example) -> tuple[Side, Side]:
     """Forward the example through the reference and the IUT; outputs are compared by the caller."""
     mat = Materialized(example)
     sides = []
-    ref_module = None
+    state: dict[str, torch.Tensor] = {}
     # The reference module's random initial weights (which the IUT then loads) follow the example's seed, so that a
     # failure replays exactly.
     torch.manual_seed(example.seed)
@@ -65,9 +78,11 @@ def run_both(ctx: Context, example: Example) -> tuple[Side, Side]:
         if ctx.entry.kind == "module":
             module = build_module(ctx, example, init, iut)
             if iut:
-                ctx.iut(load_reference_weights, ctx, ref_module, module, what=f"{ctx.component}.load_state_dict")
+                ctx.iut(load_weights, ctx, state, module, what=f"{ctx.component}.load_state_dict")
             else:
-                ref_module = module
+                if ctx.entry.extra.get("perturb", True):
+                    perturb_weights(module, example.seed)
+                state = snapshot(module)
             fn = module
         else:
             module = None
@@ -89,9 +104,16 @@ def call_component(ctx: Context, call: Any, fn: Any, args: tuple[Any, ...], kwar
 
 
 def compare_outputs(ctx: Context, example: Example, ref: Side, iut: Side) -> None:
+    """Outputs match; so does the module's state afterwards (a forward may change weights, as max_norm does)."""
     for i, (r, a) in enumerate(zip(ref.outputs, iut.outputs, strict=True)):
         what = "output" if len(ref.outputs) == 1 else f"output[{i}]"
         ctx.expect_close(a, r, example.dtype, what)
+    if ref.module is not None:
+        after = ctx.iut(iut.module.state_dict, what="state_dict() after forward")
+        for name, r in ref.module.state_dict().items():
+            if name not in after:
+                raise CheckFailed(f"state_dict() after forward has no {name!r}")
+            ctx.expect_close(after[name], r, example.dtype, f"state_dict()[{name!r}] after forward")
 
 
 def upstream_gradients(example: Example, outputs: list[torch.Tensor]) -> list[torch.Tensor]:

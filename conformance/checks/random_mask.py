@@ -53,7 +53,7 @@ from typing import Any
 import torch
 
 from conformance.checks.base import CheckFailed, Context, ReferenceFailed, check
-from conformance.checks.calls import build_module, load_reference_weights
+from conformance.checks.calls import build_module, load_weights
 from conformance.materialize import Materialized, flatten_tensors, tensors_needing_grad
 from spec.entry import Example
 
@@ -111,7 +111,7 @@ class _Driver:
                 self.ref_module = module
             if iut:
                 ref = self.ref_module if self.ref_module is not None else self._reference_module(init)
-                ctx.iut(load_reference_weights, ctx, ref, module, what=f"{ctx.component}.load_state_dict")
+                ctx.iut(load_weights, ctx, ref.state_dict(), module, what=f"{ctx.component}.load_state_dict")
             side(module.train, training, what=f"{type(module).__name__}.train({training})")
             out = side(module, *args, **kwargs)
         else:

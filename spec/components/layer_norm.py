@@ -80,17 +80,39 @@ def _extremes(draw: st.DrawFn) -> tuple[T, int, dict[str, float], int, dict[str,
 
 
 @st.composite
+def _offset_rows(draw: st.DrawFn) -> tuple[T, int, dict[str, float], int, dict[str, float]]:
+    """Float64 rows of spread 1e-3 around a mean of 1e4: E[x^2] - E[x]^2 cancels there, x - mean does not.
+
+    Torch is within about 6e-10 of the exact result on such rows; a variance computed as E[x^2] - E[x]^2 is
+    off by about 6e-4. (In float32 every implementation loses the row's spread to the rounding of the mean.)
+    The input's gradient is not compared here: with rstd near 1e3 it is a difference of terms a thousand times its
+    size, and two correct float64 implementations differ in it by about 2e-7 relative.
+    """
+    rows, size = draw(st.integers(1, 4)), draw(st.integers(SHORT_ROW, 64))
+    eps = draw(st.sampled_from([None, 1e-12]))
+    x = T((rows, size), low=1e4, scale=1e-3)
+    return x, size, {} if eps is None else {"eps": eps}, draw(seeds), {"grad_scale": 1.0}
+
+
+def _stability_cases(draw: st.DrawFn) -> tuple[T, int, dict[str, float], int, dict[str, float], str]:
+    if draw(st.booleans()):
+        return (*draw(_offset_rows()), "float64")
+    return (*draw(_extremes()), "float32")
+
+
+@st.composite
 def _module_stability(draw: st.DrawFn) -> Example:
-    x, size, eps, seed, extra = draw(_extremes())
-    return Example(init={"normalized_shape": size, **eps}, args=(x,), seed=seed, extra=extra)
+    x, size, eps, seed, extra, dtype = _stability_cases(draw)
+    return Example(init={"normalized_shape": size, **eps}, args=(x,), dtype=dtype, seed=seed, extra=extra)
 
 
 @st.composite
 def _function_stability(draw: st.DrawFn) -> Example:
-    x, size, eps, seed, extra = draw(_extremes())
+    x, size, eps, seed, extra, dtype = _stability_cases(draw)
     return Example(
         args=(x, [size]),
         kwargs={"weight": T((size,), low=1.0, scale=0.5, grad=True), "bias": T((size,), grad=True), **eps},
+        dtype=dtype,
         seed=seed,
         extra=extra,
     )
