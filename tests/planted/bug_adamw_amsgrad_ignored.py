@@ -14,9 +14,6 @@ from tests.planted.torchlike import torch_like
 
 COMPONENT = "AdamW"
 CATCHES = ("trajectory",)
-#: The ci profile's 12 examples hardly ever combine amsgrad=True with a gradient that shrinks to under ~3% of an
-#: earlier one, which is when the running maximum matters; 200 examples find one.
-MAX_EXAMPLES = 200
 
 
 class AdamW(LoopAdamW):
