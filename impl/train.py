@@ -1,0 +1,234 @@
+"""Train the GPT on a character-level text.
+
+Usage::
+
+    python -m impl.train [--config FILE] [--set section.key=value ...] [--resume]
+
+The configuration is ``impl/configs/default.toml`` (nanoGPT's CPU "baby GPT" on Tiny Shakespeare), with ``--config``
+laid over it and then each ``--set``. Every ``eval_interval`` iterations (and at the end) the loss on both splits is
+estimated and a checkpoint is written to ``train.out_dir``; at the end come ``summary.json`` and ``loss.png``.
+``--resume`` continues from the checkpoint in ``train.out_dir`` exactly where it stopped: N iterations in one run and
+N/2 + resume + N/2 end with identical weights.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import math
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+from tqdm import tqdm
+
+from impl import checkpoint
+from impl.config import Config, ConfigError, TrainConfig, load_config
+from impl.data import BatchSampler, load_text, train_val_split
+from impl.gpt import GPT, Components
+from impl.tokenizer import CharTokenizer
+from nnresolve import MissingComponent
+
+__all__ = ["estimate_loss", "lr_at", "main", "train", "train_step"]
+
+
+def lr_at(it: int, cfg: TrainConfig) -> float:
+    """Learning rate of iteration ``it``: linear warmup, then cosine decay to ``min_lr`` at ``lr_decay_iters``."""
+    if it < cfg.warmup_iters:
+        return cfg.learning_rate * (it + 1) / (cfg.warmup_iters + 1)
+    if it >= cfg.lr_decay_iters:
+        return cfg.min_lr
+    ratio = (it - cfg.warmup_iters) / (cfg.lr_decay_iters - cfg.warmup_iters)  # 0 -> 1
+    return cfg.min_lr + 0.5 * (1.0 + math.cos(math.pi * ratio)) * (cfg.learning_rate - cfg.min_lr)
+
+
+def train_step(
+    model: GPT, optimizer: Any, clip_grad_norm_: Any, x: torch.Tensor, y: torch.Tensor, lr: float, grad_clip: float
+) -> float:
+    """One optimizer step on the batch ``(x, y)`` at learning rate ``lr``; returns the batch's loss.
+
+    Gradients are clipped to global norm ``grad_clip`` first (0: no clipping).
+    """
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+    _, loss = model(x, y)
+    optimizer.zero_grad()
+    loss.backward()
+    if grad_clip > 0:
+        clip_grad_norm_([p for g in optimizer.param_groups for p in g["params"]], grad_clip)
+    optimizer.step()
+    return float(loss.item())
+
+
+@torch.no_grad()
+def estimate_loss(model: GPT, splits: dict[str, torch.Tensor], cfg: Config) -> dict[str, float]:
+    """Mean loss over ``eval_iters`` batches of each split, in eval mode.
+
+    The batches come from a generator of their own, seeded the same at every evaluation, so evaluating neither
+    disturbs the training batches (resuming stays exact) nor adds batch-to-batch noise between evaluations.
+    """
+    model.eval()
+    out = {}
+    for name, data in splits.items():
+        sampler = BatchSampler(data, cfg.model.block_size, cfg.train.batch_size, torch.Generator().manual_seed(0))
+        out[name] = sum(model(*sampler())[1].item() for _ in range(cfg.train.eval_iters)) / cfg.train.eval_iters
+    model.train()
+    return out
+
+
+def _plot(history: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    ax.plot(range(1, len(history["loss"]) + 1), history["loss"], lw=0.6, alpha=0.4, label="train (batch)")
+    if history["eval"]:
+        its, tr, va = zip(*history["eval"], strict=True)
+        ax.plot(its, tr, "o-", label="train (estimate)")
+        ax.plot(its, va, "o-", label="val (estimate)")
+    ax.set_xlabel("iteration")
+    ax.set_ylabel("cross-entropy loss (nats/char)")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=120, bbox_inches="tight")
+    plt.close(fig)
+    checkpoint.atomic_write(path, buf.getvalue())
+
+
+def train(cfg: Config, resume: bool = False, progress: bool = True) -> dict[str, Any]:
+    """Train as ``cfg`` says; returns the summary that is also written to ``out_dir/summary.json``.
+
+    The summary holds ``iters`` (steps taken in all), ``train_loss`` / ``val_loss`` (the last estimate),
+    ``val_ppl`` (``exp(val_loss)``), ``wall_s`` (this run, start to finish), ``ms_per_iter`` and ``tokens_per_s``
+    (over this run's optimizer steps alone; None if it took none) and ``n_params`` (the tied matrix counted once).
+    """
+    t_start = time.perf_counter()
+    tc = cfg.train
+    out_dir = Path(tc.out_dir)
+    nn = Components.from_config(cfg.components)
+    print(nn.table())
+
+    text = load_text(cfg.data.path)
+    if resume:
+        weights, _, vocab, start_iter = checkpoint.read_model(out_dir)
+        optimizer_state, rng_state, history = checkpoint.read_train_state(out_dir, start_iter)
+        tokenizer = CharTokenizer(vocab)
+    else:
+        tokenizer, start_iter = CharTokenizer.from_text(text), 0
+        history = {"loss": [], "eval": []}
+    if start_iter > tc.max_iters:
+        raise ConfigError(f"checkpoint {str(out_dir)!r} is at iteration {start_iter} > train.max_iters {tc.max_iters}")
+    data = torch.tensor(tokenizer.encode(text), dtype=torch.long)
+    train_data, val_data = train_val_split(data, cfg.data.train_fraction)
+
+    torch.manual_seed(tc.seed)
+    sampler = BatchSampler(train_data, cfg.model.block_size, tc.batch_size, torch.Generator().manual_seed(tc.seed))
+    model = checkpoint.build_model(cfg, tokenizer.vocab_size, nn)
+    groups = model.optim_groups(tc.weight_decay)
+    optimizer = nn.AdamW(groups, lr=tc.learning_rate, betas=(tc.beta1, tc.beta2))
+    if resume:
+        model.load_state_dict(weights)
+        optimizer.load_state_dict(optimizer_state)
+        torch.set_rng_state(rng_state["torch"])  # dropout masks
+        sampler.generator.set_state(rng_state["sampler"])  # batch offsets
+    print(f"{model.num_params():,} parameters; {len(train_data):,} train / {len(val_data):,} val tokens")
+
+    def save(it: int) -> None:
+        checkpoint.save_checkpoint(
+            out_dir,
+            iteration=it,
+            model_state=model.state_dict(),
+            config=cfg.to_dict(),
+            vocab=tokenizer.chars,
+            optimizer_state=optimizer.state_dict(),
+            rng_state={"torch": torch.get_rng_state(), "sampler": sampler.generator.get_state()},
+            history=history,
+        )
+
+    tokens_per_iter = tc.batch_size * cfg.model.block_size
+    train_s = 0.0
+    it = start_iter
+    losses: dict[str, float] = {}
+    bar = tqdm(total=tc.max_iters, initial=it, desc="train", disable=not progress, dynamic_ncols=True)
+    while True:
+        if it % tc.eval_interval == 0 or it == tc.max_iters:
+            losses = estimate_loss(model, {"train": train_data, "val": val_data}, cfg)
+            history["eval"].append([it, losses["train"], losses["val"]])
+            bar.write(f"iter {it}: train loss {losses['train']:.4f}, val loss {losses['val']:.4f}")
+            if it > start_iter or it == tc.max_iters:
+                save(it)
+        if it >= tc.max_iters:
+            break
+        t0 = time.perf_counter()
+        loss_f = train_step(model, optimizer, nn.clip_grad_norm_, *sampler(), lr=lr_at(it, tc), grad_clip=tc.grad_clip)
+        train_s += time.perf_counter() - t0
+        history["loss"].append(loss_f)
+        it += 1
+        bar.update(1)
+        if it % 10 == 0 or it == tc.max_iters:
+            done = it - start_iter
+            bar.set_postfix(loss=f"{loss_f:.4f}", tok_s=f"{done * tokens_per_iter / train_s:,.0f}", refresh=False)
+    bar.close()
+
+    _plot(history, out_dir / "loss.png")
+    steps = it - start_iter  # timings cover this run's steps only (not evaluation or checkpointing)
+    summary = {
+        "iters": it,
+        "train_loss": losses["train"],
+        "val_loss": losses["val"],
+        "val_ppl": math.exp(losses["val"]),
+        "wall_s": time.perf_counter() - t_start,
+        "ms_per_iter": 1000.0 * train_s / steps if steps else None,
+        "tokens_per_s": steps * tokens_per_iter / train_s if steps else None,
+        "n_params": model.num_params(),
+    }
+    checkpoint.atomic_write(out_dir / "summary.json", (json.dumps(summary, indent=2) + "\n").encode())
+    print(json.dumps(summary, indent=2))
+    return summary
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m impl.train", description=__doc__.split("\n\n")[0])
+    p.add_argument("--config", help="TOML file laid over impl/configs/default.toml")
+    p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE", help="override one key")
+    p.add_argument("--resume", action="store_true", help="continue from the checkpoint in train.out_dir")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return p.parse_args(argv)
+
+
+def resolve_config(config_path: str | None, sets: list[str], resume: bool) -> Config:
+    """The run's configuration; when resuming, the checkpoint's configuration is the base instead of the default."""
+    cfg = load_config(config_path, sets)
+    if not resume:
+        return cfg
+    _, saved, _, _ = checkpoint.read_model(cfg.train.out_dir)
+    resumed = load_config(config_path, sets, base=saved)
+    if resumed.model != Config.from_dict(saved).model:
+        raise ConfigError(
+            f"--resume cannot change [model]: checkpoint has {Config.from_dict(saved).model}, asked {resumed.model}"
+        )
+    return resumed
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        cfg = resolve_config(args.config, args.set, args.resume)
+        train(cfg, resume=args.resume, progress=not args.no_progress)
+    except (ConfigError, checkpoint.CheckpointError, FileNotFoundError, MissingComponent) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as exc:  # [components] names a package that is not installed
+        print(f"error: components: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
