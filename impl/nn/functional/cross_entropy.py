@@ -9,6 +9,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from impl.nn.functional._autograd import graph_kept, once_differentiable_fast
+
 __all__ = ["cross_entropy", "legacy_reduction", "validate_reduction"]
 
 # Half-precision logits are reduced in float32 and the loss rounded once at the end.
@@ -67,16 +69,20 @@ class _CrossEntropyIndex(torch.autograd.Function):
     ``'sum'`` is :math:`\sum_i \ell_i`; ``'mean'`` is :math:`\sum_i \ell_i / \sum_i v_i w_{t_i}` (NaN when every
     target is ignored), which is how torch normalises both the NLL and the smoothing term.
 
-    Derivation. With :math:`\partial(-\log p_c)/\partial x_k = p_k - \delta_{ck}` and per-sample upstream gradient
-    :math:`g_i` (``g / \sum_i v_i w_{t_i}`` for ``'mean'``), let :math:`a_i = (1-\varepsilon) g_i v_i w_{t_i}` and
-    :math:`b_i = \frac{\varepsilon}{C} g_i v_i`. Then
+    Derivation. With :math:`\partial(-\log p_c)/\partial x_k = p_k - \delta_{ck}`, let :math:`a_i = (1-\varepsilon)
+    v_i w_{t_i}` and :math:`b_i = \frac{\varepsilon}{C} v_i`. Then
 
     .. math::
-        \frac{\partial L}{\partial x_{ik}} = a_i (p_k - \delta_{k t_i}) + b_i \sum_c w_c (p_k - \delta_{ck})
+        \frac{\partial \ell_i}{\partial x_{ik}} = a_i (p_k - \delta_{k t_i}) + b_i \sum_c w_c (p_k - \delta_{ck})
         = p_k (a_i + b_i W) - a_i\,\delta_{k t_i} - b_i w_k,
 
     i.e. "softmax minus target", computed as :math:`e^{x - m} \cdot (a_i + b_i W)/s` followed by a scatter-add of
-    :math:`-a_i` at the target and a subtraction of :math:`b_i w`. Saved: :math:`e^{x-m}`, :math:`s`, the targets.
+    :math:`-a_i` at the target and a subtraction of :math:`b_i w`. None of it depends on the upstream gradient
+    :math:`g`, which only scales it: :math:`\nabla_x = g \cdot \partial \ell / \partial x / D` for ``'sum'``
+    (:math:`D = 1`) and ``'mean'`` (:math:`D = \sum_i v_i w_{t_i}`), and :math:`g_i \cdot \partial \ell_i /
+    \partial x_i` row by row for ``'none'``. So the forward pass builds :math:`\partial \ell / \partial x / D` in
+    the buffer of :math:`e^{x-m}` (saved, no more memory than the exponentials), and the backward pass is one
+    multiplication.
     """
 
     @staticmethod
@@ -95,6 +101,7 @@ class _CrossEntropyIndex(torch.autograd.Function):
         x = _compute(input.unsqueeze(0) if no_batch else input)  # (N, C, *d)
         t = (target.reshape(1) if no_batch else target).unsqueeze(1)  # (N, 1, *d)
         num_classes = x.shape[1]
+        eps = label_smoothing
         valid = None
         if may_ignore:  # some target may equal ignore_index: mask those samples out
             valid = t != ignore_index
@@ -107,7 +114,7 @@ class _CrossEntropyIndex(torch.autograd.Function):
         shifted = x.clone() if x.numel() == 0 else x - x.amax(1, keepdim=True)
         picked = shifted.gather(1, t)  # x_t - m
         smooth_dot = None
-        if label_smoothing > 0.0:
+        if eps > 0.0:
             # sum_c w_c (x_c - m)
             smooth_dot = (shifted * _class_view(w, x.dim())).sum(1, True) if w is not None else shifted.sum(1, True)
         e = _exp_(shifted)  # reuses the buffer: shifted is no longer needed
@@ -120,15 +127,15 @@ class _CrossEntropyIndex(torch.autograd.Function):
             if valid is not None:
                 w_t = w_t.masked_fill_(~valid, 0.0)
             loss.mul_(w_t)
-        total_w = None
+        total_w: Tensor | float = float(num_classes)
         if smooth_dot is not None:
             total_w = w.sum() if w is not None else float(num_classes)
             smooth = lse.mul_(total_w).sub_(smooth_dot)  # -sum_c w_c log p_c
-            loss.mul_(1.0 - label_smoothing).add_(smooth, alpha=label_smoothing / num_classes)
+            loss.mul_(1.0 - eps).add_(smooth, alpha=eps / num_classes)
         if valid is not None:
             loss.masked_fill_(~valid, 0.0)
 
-        denom = None
+        denom: Tensor | float = 1.0
         if reduction == "none":
             out = loss.reshape(()) if no_batch else loss.squeeze(1)
         elif reduction == "sum":
@@ -138,45 +145,125 @@ class _CrossEntropyIndex(torch.autograd.Function):
                 denom = w_t.sum()
             elif valid is not None:
                 denom = valid.sum().to(x.dtype)
-            out = loss.sum() / denom if denom is not None else loss.mean()
-        ctx.save_for_backward(e, s, t, valid, w_t, w, denom)
+            else:
+                denom = float(t.numel())
+            out = loss.sum() / denom if t.numel() else loss.sum() * float("nan")
+
+        if ctx.needs_input_grad[0]:
+            ctx.save_for_backward(_loss_grad(e, s, t, valid, w, w_t, eps, total_w, denom), valid)
         ctx.reduction = reduction
-        ctx.label_smoothing = label_smoothing
-        ctx.total_w = total_w
         ctx.input_shape = input.shape
         ctx.input_dtype = input.dtype
         return out if out.dtype == input.dtype else out.to(input.dtype)
 
     @staticmethod
+    @once_differentiable_fast  # the saved gradient is a constant to autograd: no double backward through it
     def backward(ctx: Any, grad_out: Tensor) -> tuple[Tensor | None, None, None, None, None, None, None]:
         if not ctx.needs_input_grad[0]:
             return None, None, None, None, None, None, None
-        e, s, t, valid, w_t, w, denom = ctx.saved_tensors
-        eps = ctx.label_smoothing
-        num_samples = t.numel()
+        d_loss, valid = ctx.saved_tensors  # (N, C, *d): d loss / d x per unit of upstream gradient
         g = _compute(grad_out)
         if ctx.reduction == "none":
-            g = g.reshape(t.shape)
-        elif ctx.reduction == "mean":
-            g = g / denom if denom is not None else g / num_samples
-        if valid is not None:
-            g = torch.where(valid, g, 0.0)  # exact zeros for ignored samples even when g is inf or nan
-        # a = (1 - eps) g w_t (the target term), b = eps / C g (the smoothing term)
-        a = g if w_t is None else g * w_t
-        if eps > 0.0:
-            a = a * (1.0 - eps)
-            b = g * (eps / e.shape[1])
-            grad = e * ((a + b * ctx.total_w) / s)
-            if w is not None:
-                grad.addcmul_(b.expand(t.shape), _class_view(w, e.dim()), value=-1.0)
-            else:
-                grad.sub_(b)
-        else:
-            grad = e * (a / s)
-        grad.scatter_add_(1, t, a.neg().expand(t.shape))
+            g = g.reshape((d_loss.shape[0], 1, *d_loss.shape[2:]))  # one factor per sample
+            if valid is not None:
+                g = torch.where(valid, g, 0.0)  # exact zeros for ignored samples even when g is inf or nan
+        # When the graph is freed after this pass, the saved buffer becomes the gradient.
+        grad = torch.mul(d_loss, g) if graph_kept() else d_loss.mul_(g)
+        if valid is not None and ctx.reduction != "none" and not bool(torch.isfinite(g)):
+            grad.masked_fill_(~valid, 0.0)  # ignored samples stay exact zeros under an infinite or NaN g
         if grad.dtype != ctx.input_dtype:
             grad = grad.to(ctx.input_dtype)
         return grad.view(ctx.input_shape), None, None, None, None, None, None
+
+
+class _CrossEntropyPlain(torch.autograd.Function):
+    r"""The common case of :class:`_CrossEntropyIndex` with less bookkeeping: (N, C) logits, class indices, no
+    weights, no smoothing, no ignored target.
+
+    Same derivation with :math:`a_i = 1`, :math:`b_i = 0`: :math:`\partial \ell_i / \partial x_{ik} = p_k -
+    \delta_{k t_i}`, built in the forward pass (divided by :math:`N` for ``'mean'``) in the buffer of
+    :math:`e^{x-m}`; the backward pass multiplies it by the upstream gradient.
+    """
+
+    @staticmethod
+    def forward(ctx: Any, input: Tensor, target: Tensor, reduction: str) -> Tensor:
+        x = _compute(input)  # (N, C)
+        t = target.unsqueeze(1)  # (N, 1)
+        if t.dtype != torch.int64:
+            t = t.long()
+        shifted = torch.sub(x, x.amax(1, keepdim=True))  # x - max(x): all exponents <= 0
+        picked = shifted.gather(1, t)  # x_t - m
+        e = _exp_(shifted)
+        s = e.sum(1, keepdim=True)  # (N, 1)
+        loss = s.log().sub_(picked)  # -log p_t
+        if reduction == "mean":
+            out = loss.mean()
+        elif reduction == "sum":
+            out = loss.sum()
+        else:
+            out = loss.squeeze(1)
+        if ctx.needs_input_grad[0]:
+            scale = 1.0 / x.shape[0] if reduction == "mean" else 1.0
+            r = torch.reciprocal(s)
+            if scale != 1.0:
+                r.mul_(scale)
+            e.mul_(r)  # p / N
+            ctx.save_for_backward(e.scatter_add_(1, t, r.fill_(-scale)))  # (p - onehot(t)) / N
+        ctx.per_sample = reduction == "none"
+        ctx.input_dtype = input.dtype
+        return out if out.dtype == input.dtype else out.to(input.dtype)
+
+    @staticmethod
+    @once_differentiable_fast  # the saved gradient is a constant to autograd: no double backward through it
+    def backward(ctx: Any, grad_out: Tensor) -> tuple[Tensor, None, None]:
+        (d_loss,) = ctx.saved_tensors
+        g = _compute(grad_out)
+        if ctx.per_sample:
+            g = g.unsqueeze(1)  # (N, 1)
+        grad = torch.mul(d_loss, g) if graph_kept() else d_loss.mul_(g)
+        return (grad if grad.dtype == ctx.input_dtype else grad.to(ctx.input_dtype)), None, None
+
+
+def _loss_grad(
+    e: Tensor,
+    s: Tensor,
+    t: Tensor,
+    valid: Tensor | None,
+    w: Tensor | None,
+    w_t: Tensor | None,
+    eps: float,
+    total_w: Tensor | float,
+    denom: Tensor | float,
+) -> Tensor:
+    """``d loss / d x`` per unit of upstream gradient (see ``_CrossEntropyIndex``), built in ``e``'s buffer.
+
+    ``e``: :math:`e^{x - m}` (N, C, *d); ``s``: its class sums (N, 1, *d); ``t``: the targets (N, 1, *d);
+    ``denom``: 1, or the ``'mean'`` divisor.
+    """
+    if e.numel() == 0:
+        return e
+    num_classes = e.shape[1]
+    if w_t is None and valid is None and eps == 0.0 and not isinstance(denom, Tensor):
+        # The common case: (p - onehot(t)) / denom, p = e / s
+        scale = 1.0 / denom
+        e.mul_(torch.reciprocal(s).mul_(scale))
+        return e.scatter_add_(1, t, torch.full_like(s, -scale))  # (faster than scatter_ with a scalar)
+    # a = (1 - eps) v w_t / denom and b = eps / C v / denom, as (N, 1, *d) columns; ignored samples get exact
+    # zeros, also when denom is 0
+    a = (torch.ones_like(s) if w_t is None else w_t) * ((1.0 - eps) / denom)
+    b = torch.full_like(s, eps / num_classes) / denom if eps > 0.0 else None
+    if valid is not None:
+        a.masked_fill_(~valid, 0.0)
+        if b is not None:
+            b.masked_fill_(~valid, 0.0)
+    e.mul_((a if b is None else a + b * total_w) / s)
+    e.scatter_add_(1, t, a.neg_())
+    if b is not None:
+        if w is not None:
+            e.addcmul_(b.expand(t.shape), _class_view(w, e.dim()), value=-1.0)
+        else:
+            e.sub_(b)
+    return e
 
 
 class _CrossEntropyProb(torch.autograd.Function):
@@ -401,6 +488,8 @@ def cross_entropy(
             )
     _check_smoothing(label_smoothing)
     may_ignore = _check_target_range(target, num_classes, ignore_index)
+    if weight is None and not may_ignore and label_smoothing <= 0.0 and input.dim() == 2 and input.numel():
+        return _CrossEntropyPlain.apply(input, target, reduction)
     return _CrossEntropyIndex.apply(
         input, target, weight, reduction, int(ignore_index), max(float(label_smoothing), 0.0), may_ignore
     )

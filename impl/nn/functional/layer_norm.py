@@ -9,6 +9,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from impl.nn.functional._autograd import once_differentiable_fast, scalar
+
 __all__ = ["layer_norm"]
 
 # Half-precision inputs are normalised in float32 and rounded once at the end, as torch's kernels do.
@@ -16,7 +18,7 @@ _UPCAST = (torch.float16, torch.bfloat16)
 
 
 class _LayerNorm(torch.autograd.Function):
-    r"""Layer normalisation of the rows of a :math:`(M, N)` view of the input.
+    r"""Layer normalisation of the rows of a :math:`(*, N)` view of the input (the normalised dimensions flattened).
 
     Forward, per row :math:`x \in \mathbb{R}^N`:
     :math:`\mu = \frac{1}{N}\sum_j x_j`, :math:`\sigma^2 = \frac{1}{N}\sum_j (x_j-\mu)^2` (biased),
@@ -31,8 +33,10 @@ class _LayerNorm(torch.autograd.Function):
         \nabla_x = r\Big(\hat g - \overline{\hat g} - \hat x\, \overline{\hat g \odot \hat x}\Big), \qquad
         \nabla_w = \sum_{\text{rows}} g \odot \hat x, \qquad \nabla_b = \sum_{\text{rows}} g,
 
-    where :math:`\overline{\,\cdot\,}` is the mean over the :math:`N` normalised elements of a row. Only ``x``,
-    the per-row :math:`\mu` and :math:`r`, and ``w`` are saved; :math:`x - \mu` is recomputed in backward.
+    where :math:`\overline{\,\cdot\,}` is the mean over the :math:`N` normalised elements of a row. The row sums
+    :math:`\sum_j \hat g_j = g\,w` and :math:`\sum_j \hat g_j \hat x_j = (g \odot \hat x)\,w` are matrix-vector
+    products, and :math:`g \odot \hat x` also gives :math:`\nabla_w`. Saved: :math:`\hat x` (in place of the input:
+    no more memory), the per-row :math:`r`, and ``w`` (flat, in the compute dtype).
     """
 
     @staticmethod
@@ -40,75 +44,84 @@ class _LayerNorm(torch.autograd.Function):
         ctx: Any, input: Tensor, norm_shape: tuple[int, ...], weight: Tensor | None, bias: Tensor | None, eps: float
     ) -> Tensor:
         n = math.prod(norm_shape)
-        m = math.prod(input.shape[: input.dim() - len(norm_shape)])
-        x = input.reshape(m, n)  # (M, N)
+        # (*, N) with at least one leading dimension; the normalised dimension is the last one
+        x = input if len(norm_shape) == 1 else input.flatten(input.dim() - len(norm_shape))
+        if x.dim() == 1:
+            x = x.unsqueeze(0)
         if x.dtype in _UPCAST:
             x = x.float()
-        mean = x.mean(1, keepdim=True)  # (M, 1)
-        y = x - mean  # (M, N): centred, then x_hat, then the output, all in this one buffer
-        # biased variance as a squared 2-norm: one vectorised pass (torch.var_mean is far slower on CPU)
-        rstd = torch.linalg.vector_norm(y, dim=1, keepdim=True).square_().div_(n).add_(eps).rsqrt_()  # (M, 1)
-        y.mul_(rstd)
-        if weight is not None and bias is not None:
-            torch.addcmul(bias.reshape(n), y, weight.reshape(n), out=y)
-        elif weight is not None:
-            y.mul_(weight.reshape(n))
-        elif bias is not None:
-            y.add_(bias.reshape(n))
-        ctx.save_for_backward(input, mean, rstd, weight)
-        ctx.norm_shape = norm_shape
-        ctx.bias_dtype = None if bias is None else bias.dtype
+        w = None if weight is None else _flat(weight, n, x.dtype)
+        b = None if bias is None else _flat(bias, n, x.dtype)
+        inv_n = 1.0 / max(n, 1)
+        x_hat = torch.sub(x, x.sum(-1, keepdim=True), alpha=inv_n)  # centred, then normalised in place
+        # biased variance from the 2-norm: one vectorised pass (torch.var_mean is far slower on CPU)
+        norm = torch.linalg.vector_norm(x_hat, dim=-1, keepdim=True)  # (*, 1)
+        rstd = torch.addcmul(scalar(eps, x.dtype), norm, norm, value=inv_n).rsqrt_()
+        x_hat.mul_(rstd)
+        if w is not None and b is not None:
+            y = torch.addcmul(b, x_hat, w)
+        elif w is not None:
+            y = torch.mul(x_hat, w)
+        elif b is not None:
+            y = torch.add(x_hat, b)
+        else:
+            y = x_hat.clone()  # x_hat is saved: the caller may change the output in place
+        ctx.save_for_backward(x_hat, rstd, w)
+        ctx.meta = (
+            norm_shape,
+            input.shape,
+            input.dtype,
+            None if weight is None else weight.dtype,
+            None if bias is None else bias.dtype,
+        )
         if y.dtype != input.dtype:
             y = y.to(input.dtype)
-        return y.view(input.shape)
+        return y if y.shape == input.shape else y.view(input.shape)
 
     @staticmethod
+    @once_differentiable_fast  # x_hat and rstd are constants to autograd: no double backward through them
     def backward(ctx: Any, grad_out: Tensor) -> tuple[Tensor | None, None, Tensor | None, Tensor | None, None]:
-        input, mean, rstd, weight = ctx.saved_tensors
-        norm_shape = ctx.norm_shape
-        n = math.prod(norm_shape)
-        m = math.prod(input.shape[: input.dim() - len(norm_shape)])
-        x = input.reshape(m, n)
-        g = grad_out.reshape(m, n)  # (M, N)
-        if g.dtype in _UPCAST:
-            g, x = g.float(), x.float()
-        w = None
-        if weight is not None:
-            w = weight.reshape(n) if weight.dtype == g.dtype else weight.reshape(n).to(g.dtype)
-        need_input, need_bias = ctx.needs_input_grad[0], ctx.needs_input_grad[3]
-        need_weight = ctx.needs_input_grad[2] and w is not None
+        x_hat, rstd, w = ctx.saved_tensors
+        norm_shape, input_shape, input_dtype, weight_dtype, bias_dtype = ctx.meta
+        need_input, _, need_weight, need_bias, _ = ctx.needs_input_grad
+        n = x_hat.shape[-1]
+        g = grad_out if grad_out.shape == x_hat.shape else grad_out.reshape(x_hat.shape)  # (*, N)
+        if g.dtype != x_hat.dtype:
+            g = g.to(x_hat.dtype)
+        rows = tuple(range(g.dim() - 1))  # the column sums run over every leading dimension
         grad_input = grad_weight = grad_bias = None
-        if ctx.bias_dtype is not None and need_bias:
-            grad_bias = _as_param_grad(g.sum(0), ctx.bias_dtype, norm_shape)
+        if bias_dtype is not None and need_bias:
+            grad_bias = _as_param_grad(g.sum(rows), bias_dtype, norm_shape)
+        need_weight = need_weight and w is not None
         if not (need_input or need_weight):
-            return grad_input, None, grad_weight, grad_bias, None
-        # One (M, N) buffer carries g * (x - mean), then the input gradient: on CPU a fresh buffer costs more
-        # than a pass over one. (An addcmul whose first operand is a broadcast column is slow there, hence the
-        # separate sub and mul_.)
-        r = rstd.view(-1)  # (M,)
-        buf = torch.sub(x, mean).mul_(g)  # g * (x - mean) = g * x_hat / rstd
+            return None, None, None, grad_bias, None
+        buf = torch.mul(g, x_hat)  # g * x_hat, then the input gradient
         if need_weight:
-            grad_weight = _as_param_grad(torch.mv(buf.t(), r), weight.dtype, norm_shape)  # sum_rows g * x_hat
+            grad_weight = _as_param_grad(buf.sum(rows), weight_dtype, norm_shape)
         if need_input:
-            # k = -rstd * mean_j(g_hat * x_hat) and c_g = mean_j(g_hat), with g_hat = g * w (beta=0: r is unused)
+            # grad = r (g_hat - s_g / N - x_hat s_x / N) with the row sums s_g = sum_j g_hat, s_x = sum_j g_hat x_hat,
+            # computed as (s_g + x_hat s_x - N g_hat) (-r / N): each fused op then takes at most one (*, 1) column
+            # (with two, the CPU kernel leaves its vectorised path)
             if w is not None:
-                inv_n = 1.0 / n if n else 0.0
-                k = torch.addmv(r, buf, w, beta=0, alpha=-inv_n)
-                c_g = torch.addmv(r, g, w, beta=0, alpha=inv_n).unsqueeze(1)  # (M, 1)
+                w_col = w.view(n, 1)
+                s_x = torch.matmul(buf, w_col)
+                torch.addcmul(torch.matmul(g, w_col), g, w, value=-n, out=buf)
             else:
-                k = buf.sum(1).div_(-max(n, 1))
-                c_g = g.mean(1, keepdim=True)
-            # grad / rstd = g_hat - c_g - c_hat * x_hat = g_hat - c_g + (x - mean) * k * rstd
-            torch.sub(x, mean, out=buf).mul_(k.mul_(r).mul_(r).unsqueeze(1)).sub_(c_g)
-            if w is not None:
-                buf.addcmul_(g, w)
-            else:
-                buf.add_(g)
-            grad_input = buf.mul_(rstd)
-            if grad_input.dtype != input.dtype:
-                grad_input = grad_input.to(input.dtype)
-            grad_input = grad_input.view(input.shape)
+                s_x = buf.sum(-1, keepdim=True)
+                torch.add(g.sum(-1, keepdim=True), g, alpha=-n, out=buf)
+            grad_input = buf.addcmul_(x_hat, s_x).mul_(rstd.mul(-1.0 / n if n else 0.0))
+            if grad_input.dtype != input_dtype:
+                grad_input = grad_input.to(input_dtype)
+            if grad_input.shape != input_shape:
+                grad_input = grad_input.view(input_shape)
         return grad_input, None, grad_weight, grad_bias, None
+
+
+def _flat(param: Tensor, n: int, dtype: torch.dtype) -> Tensor:
+    """A weight or bias as a flat (N,) vector in the compute dtype."""
+    if param.dim() != 1:
+        param = param.reshape(n)
+    return param if param.dtype == dtype else param.to(dtype)
 
 
 def _as_param_grad(grad: Tensor, dtype: torch.dtype, shape: tuple[int, ...]) -> Tensor:

@@ -1,0 +1,40 @@
+"""Small helpers shared by the hand-written autograd Functions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cache, wraps
+from typing import Any, TypeVar
+
+import torch
+from torch import Tensor
+from torch.autograd.function import once_differentiable
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def once_differentiable_fast(fn: F) -> F:
+    """``torch.autograd.function.once_differentiable`` without its cost in the usual case: a backward pass without
+    ``create_graph`` already runs with gradients disabled, so the body is called directly; with ``create_graph`` the
+    outputs still refuse a second differentiation (the saved buffers are constants to autograd)."""
+    guarded = once_differentiable(fn)
+
+    @wraps(fn)
+    def wrapper(ctx: Any, *args: Any) -> Any:
+        return guarded(ctx, *args) if torch.is_grad_enabled() else fn(ctx, *args)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def graph_kept() -> bool:
+    """Whether the running backward pass keeps the graph (``retain_graph``): saved buffers must then stay intact.
+
+    Without the query (another torch version), assume it does: a fresh buffer is always safe."""
+    keep_graph = getattr(torch._C._autograd, "_get_current_graph_task_keep_graph", None)
+    return True if keep_graph is None else bool(keep_graph())
+
+
+@cache
+def scalar(value: float, dtype: torch.dtype) -> Tensor:
+    """A 0-dim tensor: the fused ops take a tensor where a constant is added."""
+    return torch.tensor(value, dtype=dtype)
