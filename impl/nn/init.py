@@ -285,6 +285,11 @@ def xavier_normal_(tensor: torch.Tensor, gain: float = 1.0, generator: torch.Gen
     return normal_(tensor, 0.0, std, generator)
 
 
+def _kaiming_std(tensor: torch.Tensor, a: float, mode: _FanMode, nonlinearity: str) -> float:
+    """gain / sqrt(fan): the standard deviation both He initialisations aim for."""
+    return calculate_gain(nonlinearity, a) / math.sqrt(_calculate_correct_fan(tensor, mode))
+
+
 def kaiming_uniform_(
     tensor: torch.Tensor,
     a: float = 0,
@@ -316,10 +321,7 @@ def kaiming_uniform_(
     if 0 in tensor.shape:
         warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=2)
         return tensor
-    fan = _calculate_correct_fan(tensor, mode)
-    gain = calculate_gain(nonlinearity, a)
-    std = gain / math.sqrt(fan)
-    bound = math.sqrt(3.0) * std
+    bound = math.sqrt(3.0) * _kaiming_std(tensor, a, mode, nonlinearity)
     with torch.no_grad():
         return tensor.uniform_(-bound, bound, generator=generator)
 
@@ -353,8 +355,5 @@ def kaiming_normal_(
     if 0 in tensor.shape:
         warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=2)
         return tensor
-    fan = _calculate_correct_fan(tensor, mode)
-    gain = calculate_gain(nonlinearity, a)
-    std = gain / math.sqrt(fan)
     with torch.no_grad():
-        return tensor.normal_(0, std, generator=generator)
+        return tensor.normal_(0, _kaiming_std(tensor, a, mode, nonlinearity), generator=generator)
