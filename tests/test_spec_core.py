@@ -8,7 +8,6 @@ the same check on the same examples.
 from __future__ import annotations
 
 import math
-import types
 from typing import Any
 
 import hypothesis
@@ -27,25 +26,12 @@ from spec.components import clip_grad_norm as clip_spec
 from spec.components import init as init_spec
 from spec.components import module as module_spec
 from spec.entry import Example, T
+from tests.planted.torchlike import planted
 
 SETTINGS = hypothesis.settings(profiles.get("ci"), max_examples=6)
 TORCH = Implementation("torch")
 #: torch.nn.init without its Literal-typed signatures: the tests pass modes and nonlinearities as plain strings.
 INIT: Any = torch.nn.init
-
-
-def planted(components: dict[str, Any]) -> Implementation:
-    """An implementation whose components at these paths are the given objects (all else missing)."""
-    root = types.SimpleNamespace()
-    for path, obj in components.items():
-        node = root
-        *parents, leaf = path.split(".")
-        for part in parents:
-            if not hasattr(node, part):
-                setattr(node, part, types.SimpleNamespace())
-            node = getattr(node, part)
-        setattr(node, leaf, obj)
-    return Implementation(root)
 
 
 def run(impl: Implementation, entry: str, check: str) -> Outcome:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
-import types
 from collections.abc import Callable
 from typing import Any
 
@@ -32,6 +31,7 @@ from conformance.runner import Outcome, run_check
 from nnresolve import Implementation
 from spec.components import cross_entropy, dropout, embedding, gelu, layer_norm, linear, softmax
 from spec.entry import Entry, Example, T
+from tests.planted.torchlike import planted
 
 MODULES = (linear, embedding, layer_norm, dropout, gelu, softmax, cross_entropy)
 ENTRIES: list[Entry] = [e for m in MODULES for e in m.ENTRIES]
@@ -366,20 +366,6 @@ def test_embedding_module_max_norm_is_compared_from_the_same_weights() -> None:
 
 
 # random_mask -----------------------------------------------------------------------------------------------------
-
-
-def planted(components: dict[str, Any]) -> Implementation:
-    """An implementation holding these objects at these paths (all else missing)."""
-    root = types.SimpleNamespace()
-    for path, obj in components.items():
-        node = root
-        *parents, leaf = path.split(".")
-        for part in parents:
-            if not hasattr(node, part):
-                setattr(node, part, types.SimpleNamespace())
-            node = getattr(node, part)
-        setattr(node, leaf, obj)
-    return Implementation(root)
 
 
 def mask_outcome(fn: Callable[..., torch.Tensor], entry: Entry | None = None) -> Outcome:

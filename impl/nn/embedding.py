@@ -6,7 +6,7 @@ import torch
 from torch import Tensor
 
 from impl.nn import init
-from impl.nn.functional.embedding import embedding
+from impl.nn.functional.embedding import embedding, normalize_padding_idx
 from impl.nn.module import Module
 from impl.nn.parameter import Parameter
 
@@ -73,15 +73,7 @@ class Embedding(Module):
         super().__init__()
         self.num_embeddings = num_embeddings
         self.embedding_dim = embedding_dim
-        if padding_idx is not None:
-            if padding_idx >= num_embeddings or padding_idx < -num_embeddings:
-                raise AssertionError(
-                    f"Padding_idx must be within num_embeddings: got padding_idx={padding_idx} "
-                    f"for num_embeddings={num_embeddings}"
-                )
-            if padding_idx < 0:
-                padding_idx = num_embeddings + padding_idx
-        self.padding_idx = padding_idx
+        self.padding_idx = normalize_padding_idx(padding_idx, num_embeddings)
         self.max_norm = max_norm
         self.norm_type = norm_type
         self.scale_grad_by_freq = scale_grad_by_freq

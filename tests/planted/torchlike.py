@@ -37,3 +37,19 @@ def torch_like(
     namespace_nn.init = _copy(torch.nn.init, init)
     namespace_nn.utils = _copy(torch.nn.utils, utils)
     return SimpleNamespace(nn=namespace_nn, optim=_copy(torch.optim, optim))
+
+
+def planted(components: Mapping[str, Any]) -> Any:
+    """An implementation whose components at these paths are the given objects (all else missing)."""
+    from nnresolve import Implementation
+
+    root = SimpleNamespace()
+    for path, obj in components.items():
+        node = root
+        *parents, leaf = path.split(".")
+        for part in parents:
+            if not hasattr(node, part):
+                setattr(node, part, SimpleNamespace())
+            node = getattr(node, part)
+        setattr(node, leaf, obj)
+    return Implementation(root)

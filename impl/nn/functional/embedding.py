@@ -75,6 +75,18 @@ def _check_indices(indices: Tensor, num_embeddings: int) -> None:
         )
 
 
+def normalize_padding_idx(padding_idx: int | None, num_embeddings: int) -> int | None:
+    """``padding_idx`` as a row index in ``[0, num_embeddings)`` (negative counts from the end), or None."""
+    if padding_idx is None:
+        return None
+    if padding_idx >= num_embeddings or padding_idx < -num_embeddings:
+        raise AssertionError(
+            f"Padding_idx must be within num_embeddings: got padding_idx={padding_idx} "
+            f"for num_embeddings={num_embeddings}"
+        )
+    return padding_idx + num_embeddings if padding_idx < 0 else padding_idx
+
+
 def embedding(
     input: Tensor,
     weight: Tensor,
@@ -118,14 +130,7 @@ def embedding(
             f"embedding(): expected indices of dtype torch.int64 or torch.int32, but got input of dtype {input.dtype}"
         )
     num_embeddings = weight.shape[0]
-    if padding_idx is not None:
-        if padding_idx >= num_embeddings or padding_idx < -num_embeddings:
-            raise AssertionError(
-                f"Padding_idx must be within num_embeddings: got padding_idx={padding_idx} "
-                f"for num_embeddings={num_embeddings}"
-            )
-        if padding_idx < 0:
-            padding_idx = num_embeddings + padding_idx
+    padding_idx = normalize_padding_idx(padding_idx, num_embeddings)
     _check_indices(input, num_embeddings)
     if max_norm is not None:
         _renorm_(weight, input, max_norm, norm_type)
