@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import hypothesis
 import pytest
+import torch
 
 from conformance import profiles
 
@@ -36,3 +38,12 @@ def repo_root() -> Path:
 def maps_dir() -> Path:
     """``tests/maps``: map files for the tests."""
     return ROOT / "tests" / "maps"
+
+
+@pytest.fixture
+def one_thread() -> Iterator[None]:
+    """Tiny tensors: one thread is faster, and immune to waiting on a busy machine's thread pool."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

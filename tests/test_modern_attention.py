@@ -4,7 +4,6 @@ causal alignment (top-left for is_causal, bottom-right for cached decoding), dro
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from typing import Any
 
 import hypothesis
@@ -17,14 +16,7 @@ from impl.nn.functional import scaled_dot_product_attention as sdpa
 from impl.nn.kv_cache import causal_attention_kwargs
 from nnresolve import Implementation
 
-
-@pytest.fixture(autouse=True)
-def one_thread() -> Iterator[None]:
-    """Tiny tensors: one thread is faster, and immune to waiting on a busy machine's thread pool."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 torch_sdpa = torch.nn.functional.scaled_dot_product_attention

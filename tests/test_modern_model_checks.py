@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 
@@ -19,14 +18,7 @@ from impl.nn import RotaryEmbedding
 from impl.nn.functional import scaled_dot_product_attention
 from impl.nn.kv_cache import KVCache, causal_attention_kwargs
 
-
-@pytest.fixture(autouse=True)
-def one_thread() -> Iterator[None]:
-    """Tiny tensors: one thread is faster, and immune to waiting on a busy machine's thread pool."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 VOCAB, BLOCK, WIDTH, HEADS, KV_HEADS = 11, 16, 16, 4, 2

@@ -5,7 +5,6 @@ correct one."""
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 
 import hypothesis
 import pytest
@@ -17,14 +16,7 @@ from impl.nn import RotaryEmbedding
 from nnresolve import Implementation
 from spec.reference.rotary import RotaryEmbedding as Reference
 
-
-@pytest.fixture(autouse=True)
-def one_thread() -> Iterator[None]:
-    """Tiny tensors: one thread is faster, and immune to waiting on a busy machine's thread pool."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _x(*shape: int, dtype: torch.dtype = torch.float64, seed: int = 0) -> torch.Tensor:
