@@ -13,23 +13,50 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from impl.nn.functional._autograd import once_differentiable_fast
+
 __all__ = ["causal_mask", "scaled_dot_product_attention"]
 
 # Half-precision inputs are computed in float32 and rounded once, as torch's math kernel does.
 _UPCAST = (torch.float16, torch.bfloat16)
+_LOG2E = 1.0 / math.log(2.0)
 
 
-def _masked_softmax(scores: Tensor) -> Tensor:
-    """Softmax over the last axis where a row that is entirely -inf gives zeros (a plain softmax gives NaN)."""
+def _masked_softmax2(scores: Tensor) -> Tensor:
+    r"""Softmax over the last axis of scores given in base 2, :math:`2^{s_j} / \sum_k 2^{s_k}`, where a row that is
+    entirely -inf gives zeros (a plain softmax gives NaN). The scores buffer is consumed.
+
+    Base 2 because torch's CPU ``exp2`` is vectorised and several times faster than its ``exp``; the factor
+    :math:`\log_2 e` rides on the scale that the scores' GEMM applies anyway.
+    """
     if scores.shape[-1] == 0:
-        return scores.clone()
-    m = scores.amax(-1, keepdim=True)
-    m.masked_fill_(m == float("-inf"), 0.0)  # fully masked row: exp(-inf - 0) = 0 everywhere
-    e = (scores - m).exp_()
+        return scores
+    # A fully masked row has maximum -inf; lifting it to the lowest finite value makes its 2^(-inf - m) = 0
+    # everywhere, and changes no other row (a row with a finite score has its maximum above that value).
+    m = scores.amax(-1, keepdim=True).clamp_min_(torch.finfo(scores.dtype).min)
+    e = scores.sub_(m).exp2_()
     s = e.sum(-1, keepdim=True)
-    # s >= 1 whenever the row has a finite score (its maximum contributes exp(0) = 1); s = 0 only for a fully
+    # s >= 1 whenever the row has a finite score (its maximum contributes 2^0 = 1); s = 0 only for a fully
     # masked row, whose e is all zeros, so clamping s to 1 turns 0/0 into 0 and changes nothing else.
-    return e.div_(s.clamp_min_(1.0))
+    return e.mul_(s.clamp_min_(1.0).reciprocal_())
+
+
+def _gemm_bias(mask: Tensor, score_shape: tuple[int, ...], m: int, dtype: torch.dtype) -> Tensor | None:
+    """The mask as an additive (M or 1, S or 1) matrix that ``baddbmm`` adds inside the scores' GEMM, or None when
+    the mask varies along a batch axis (it is then applied to the scores after the GEMM).
+
+    A boolean mask becomes 0 where True and -inf where False, which is how torch's own math path applies it.
+    """
+    lead = mask.shape[: max(mask.dim() - 2, 0)]
+    if any(d != 1 for d in lead):
+        return None
+    bias = mask.reshape(mask.shape[-2:] if mask.dim() >= 2 else (1, *mask.shape))  # (L or 1, S or 1)
+    groups = m // score_shape[-2] if score_shape[-2] else 1
+    if groups > 1 and bias.shape[0] > 1:
+        bias = bias.repeat(groups, 1)  # the G stacked query heads of a group each see the (L, S) mask: (G * L, S)
+    if bias.dtype == torch.bool:
+        return torch.zeros(bias.shape, dtype=dtype, device=bias.device).masked_fill_(bias.logical_not(), -math.inf)
+    return bias * _LOG2E  # in base 2, as the scores
 
 
 class _Attention(torch.autograd.Function):
@@ -56,9 +83,16 @@ class _Attention(torch.autograd.Function):
         \nabla_S = P \odot \Big(\nabla_P - \sum_j (\nabla_P \odot P)_{\cdot j}\Big),
 
     and then :math:`\nabla_Q = c\, \nabla_S K`, :math:`\nabla_K = c\, \nabla_S^\top Q`, and :math:`\nabla_B` is
-    :math:`\nabla_S` summed over the axes the mask was broadcast along. A fully masked row has :math:`P = 0`, so
+    :math:`\nabla_S` summed over the axes the mask was broadcast along. The row sum needs no (L, S) pass:
+    :math:`\sum_j (\nabla_P)_{ij} P_{ij} = \sum_j (G_O V^\top)_{ij} \tilde P_{ij} = (G_O)_i \cdot O_i`, a dot
+    product of two rows of width Ev (the identity flash attention uses). A fully masked row has :math:`P = 0`, so
     its gradients are 0. With groups stacked, :math:`\nabla_S^\top Q` and :math:`\tilde P^\top G_O` sum over the G
-    query heads of a group by themselves. Saved: Q, K, V, P and the dropout draw D (as booleans).
+    query heads of a group by themselves.
+
+    On CPU every (L, S) pass counts: :math:`c` and a mask that is the same for every batch entry are applied inside
+    the GEMM (``baddbmm``), and without dropout so is the row sum's subtraction in the backward pass. Q, K and V
+    are copied into contiguous (N, *, E) blocks once, where strided heads would cost a copy in every matmul. Saved:
+    those blocks, P, O and the dropout draw D (as booleans).
     """
 
     @staticmethod
@@ -72,46 +106,58 @@ class _Attention(torch.autograd.Function):
         scale: float,
         dropout_p: float,
     ) -> Tensor:
-        scores = torch.matmul(q, k.transpose(-2, -1)).mul_(scale).view(score_shape)  # (*, [G,] L, S)
-        if mask is not None:
-            if mask.dtype == torch.bool:
-                scores.masked_fill_(mask.logical_not(), float("-inf"))
-            else:
-                scores.add_(mask)
-        p = _masked_softmax(scores)  # (*, [G,] L, S)
+        (m, e), s, ev = q.shape[-2:], k.shape[-2], v.shape[-1]
+        n = math.prod(q.shape[:-2])
+        q3, k3, v3 = q.reshape(n, m, e), k.reshape(n, s, e), v.reshape(n, s, ev)  # one copy each when strided
+        bias = None if mask is None else _gemm_bias(mask, score_shape, m, q.dtype)
+        if bias is not None:
+            # (N, M, S) = (c Q K^T + B) log2(e)
+            scores = torch.baddbmm(bias, q3, k3.transpose(1, 2), alpha=scale * _LOG2E)
+        else:
+            scores = torch.bmm(q3, k3.transpose(1, 2)).mul_(scale * _LOG2E)  # (N, M, S)
+            if mask is not None:  # a mask that varies along a batch axis, applied to the (*, [G,] L, S) view
+                if mask.dtype == torch.bool:
+                    scores.view(score_shape).masked_fill_(mask.logical_not(), -math.inf)
+                else:
+                    scores.view(score_shape).add_(mask, alpha=_LOG2E)
+        p = _masked_softmax2(scores)  # (N, M, S)
         keep = None
         p_used = p
         if dropout_p > 0.0:
             # Drawn from torch's default generator, so torch.manual_seed governs it.
             keep = torch.empty_like(p).bernoulli_(1.0 - dropout_p).bool()
             p_used = p * keep * (1.0 / (1.0 - dropout_p) if dropout_p < 1.0 else 0.0)
-        out = torch.matmul(p_used.view(*q.shape[:-1], k.shape[-2]), v)  # (*, M, Ev)
-        ctx.save_for_backward(q, k, v, p, keep)
-        ctx.scale, ctx.dropout_p = scale, dropout_p
+        out = torch.bmm(p_used, v3)  # (N, M, Ev)
+        ctx.save_for_backward(q3, k3, v3, p, keep, out)
+        ctx.scale, ctx.dropout_p, ctx.score_shape = scale, dropout_p, score_shape
+        ctx.saved_shapes = (q.shape, k.shape, v.shape)
         ctx.mask_shape = None if mask is None or mask.dtype == torch.bool else mask.shape
-        return out
+        return out.view(*q.shape[:-1], ev)
 
     @staticmethod
+    @once_differentiable_fast  # P and O are constants to autograd: no double backward through them
     def backward(ctx: Any, grad_out: Tensor) -> tuple[Tensor | None, ...]:
-        q, k, v, p, keep = ctx.saved_tensors
+        q3, k3, v3, p, keep, out = ctx.saved_tensors
+        need_q, need_k, need_v, need_mask = ctx.needs_input_grad[:4]
         keep_scale = 1.0 / (1.0 - ctx.dropout_p) if ctx.dropout_p < 1.0 else 0.0
-        p_flat = p.view(*q.shape[:-1], k.shape[-2])  # (*, M, S)
+        g = grad_out.reshape(out.shape)  # (N, M, Ev); one copy when strided
         grad_q = grad_k = grad_v = grad_mask = None
-        if ctx.needs_input_grad[2]:
-            p_used = p_flat if keep is None else p_flat * keep.view(p_flat.shape) * keep_scale
-            grad_v = torch.matmul(p_used.transpose(-2, -1), grad_out)  # (*, S, Ev)
-        if any(ctx.needs_input_grad[:2]) or ctx.needs_input_grad[3]:
-            grad_p = torch.matmul(grad_out, v.transpose(-2, -1))  # (*, M, S)
-            if keep is not None:
-                grad_p.mul_(keep.view(grad_p.shape)).mul_(keep_scale)
-            row = (grad_p * p_flat).sum(-1, keepdim=True)  # (*, M, 1)
-            grad_s = grad_p.sub_(row).mul_(p_flat)  # (*, M, S)
-            if ctx.needs_input_grad[3]:
-                grad_mask = grad_s.view(p.shape).sum_to_size(ctx.mask_shape)
-            if ctx.needs_input_grad[0]:
-                grad_q = torch.matmul(grad_s, k).mul_(ctx.scale)  # (*, M, E)
-            if ctx.needs_input_grad[1]:
-                grad_k = torch.matmul(grad_s.transpose(-2, -1), q).mul_(ctx.scale)  # (*, S, E)
+        if need_v:
+            p_used = p if keep is None else p * keep * keep_scale
+            grad_v = torch.bmm(p_used.transpose(1, 2), g).view(ctx.saved_shapes[2])  # (N, S, Ev)
+        if need_q or need_k or need_mask:
+            row = (g * out).sum(-1, keepdim=True)  # (N, M, 1): rowsum(grad_P * P) = G_O . O
+            if keep is None:
+                grad_s = torch.baddbmm(row, g, v3.transpose(1, 2), beta=-1.0).mul_(p)  # (G_O V^T - row) * P
+            else:
+                grad_p = torch.bmm(g, v3.transpose(1, 2)).mul_(keep).mul_(keep_scale)
+                grad_s = grad_p.sub_(row).mul_(p)  # (N, M, S)
+            if need_mask:
+                grad_mask = grad_s.view(ctx.score_shape).sum_to_size(ctx.mask_shape)
+            if need_q:
+                grad_q = torch.bmm(grad_s, k3).mul_(ctx.scale).view(ctx.saved_shapes[0])  # (N, M, E)
+            if need_k:
+                grad_k = torch.bmm(grad_s.transpose(1, 2), q3).mul_(ctx.scale).view(ctx.saved_shapes[1])
         return grad_q, grad_k, grad_v, grad_mask, None, None, None
 
 
