@@ -78,6 +78,24 @@ def test_softmax(benchmark: Any, name: str) -> None:
 
 
 @pytest.mark.parametrize("name", SIDES)
+def test_attention(benchmark: Any, name: str) -> None:
+    # Causal attention of the baby GPT, q, k and v split off one (B, T, 3C) projection as in the model.
+    gen = torch.Generator().manual_seed(0)
+    attention = side(name).get("nn.functional.scaled_dot_product_attention")
+    width, n_head = WIDTHS[0], 4
+    qkv = _grad_input(B, T, 3 * width, gen=gen)
+
+    def heads(t: torch.Tensor) -> torch.Tensor:
+        return t.view(B, T, n_head, width // n_head).transpose(1, 2)  # (B, nh, T, hs), strided as in the model
+
+    def attend(x: torch.Tensor) -> torch.Tensor:
+        q, k, v = (heads(t) for t in x.split(width, dim=2))
+        return attention(q, k, v, is_causal=True)
+
+    _run(benchmark, "causal attention (12,4,64,32)", name, _fwd_bwd(attend, qkv))
+
+
+@pytest.mark.parametrize("name", SIDES)
 @pytest.mark.parametrize("width", WIDTHS)
 def test_embedding(benchmark: Any, name: str, width: int) -> None:
     gen = torch.Generator().manual_seed(0)
