@@ -703,3 +703,35 @@ def test_backward_twice_embedding_and_dropout() -> None:
     upstream = torch.randn(1, 7).expand(6, 7)  # an expanded upstream gradient must not be written to
     (first,) = torch.autograd.grad(out, x, upstream, retain_graph=True)
     assert torch.equal(first, torch.autograd.grad(out, x, upstream)[0])
+
+
+# ------------------------------------------------------------------------------------------------- no graph
+
+_NO_GRAPH_CASES: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
+    "linear": lambda x: F.linear(x, torch.linspace(-1, 1, 6 * 8).view(6, 8), torch.ones(6)),
+    "layer_norm": lambda x: F.layer_norm(x, (8,), torch.linspace(0.5, 2, 8), torch.zeros(8)),
+    "rms_norm": lambda x: F.rms_norm(x, (8,), torch.linspace(0.5, 2, 8)),
+    "softmax": lambda x: F.softmax(x, dim=-1),
+    "log_softmax": lambda x: F.log_softmax(x, dim=-1),
+    "cross_entropy": lambda x: F.cross_entropy(x.reshape(-1, 8), torch.arange(15) % 8),
+    "cross_entropy_smoothing": lambda x: F.cross_entropy(x.reshape(-1, 8), torch.arange(15) % 8, label_smoothing=0.1),
+    "attention": lambda x: F.scaled_dot_product_attention(x, x, x, is_causal=True),
+    "embedding": lambda x: F.embedding(torch.arange(15).view(3, 5) % 4, x.reshape(-1, 8)[:4]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_NO_GRAPH_CASES))
+def test_forward_without_graph_equals_forward_with_graph(name: str) -> None:
+    # Without a gradient to compute, the ops skip their autograd node; the numbers must not change.
+    op = _NO_GRAPH_CASES[name]
+    x = torch.randn(3, 5, 8, generator=torch.Generator().manual_seed(0))
+    with_graph = op(x.clone().requires_grad_(True))
+    assert with_graph.grad_fn is not None
+    for no_graph in (op(x), _under_no_grad(op, x.clone().requires_grad_(True))):
+        assert no_graph.grad_fn is None and not no_graph.requires_grad
+        torch.testing.assert_close(no_graph, with_graph.detach(), rtol=0, atol=0)
+
+
+def _under_no_grad(op: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+    with torch.no_grad():
+        return op(x)

@@ -8,6 +8,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from impl.nn.functional._autograd import apply
 from impl.nn.module import Module
 
 __all__ = ["RotaryEmbedding"]
@@ -119,7 +120,7 @@ class RotaryEmbedding(Module):
         dtype = torch.float32 if x.dtype in _UPCAST else x.dtype
         cos, sin = self.tables(dtype, x.device)
         cos, sin = cos[offset : offset + time], sin[offset : offset + time]  # (T, D/2)
-        return _Rotary.apply(x.to(dtype), cos, sin, self.interleaved).to(x.dtype)
+        return apply(_Rotary, x.to(dtype), cos, sin, self.interleaved).to(x.dtype)
 
     def extra_repr(self) -> str:
         return f"{self.head_dim}, max_seq_len={self.max_seq_len}, base={self.base}, interleaved={self.interleaved}"

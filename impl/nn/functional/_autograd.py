@@ -38,3 +38,24 @@ def graph_kept() -> bool:
 def scalar(value: float, dtype: torch.dtype) -> Tensor:
     """A 0-dim tensor: the fused ops take a tensor where a constant is added."""
     return torch.tensor(value, dtype=dtype)
+
+
+class _NoGraph:
+    """The ``ctx`` a Function's forward gets when it runs outside autograd: it records nothing."""
+
+    def __init__(self, n_inputs: int) -> None:
+        self.needs_input_grad = (False,) * n_inputs
+
+    def save_for_backward(self, *tensors: Tensor | None) -> None:
+        pass
+
+    def mark_dirty(self, *tensors: Tensor) -> None:
+        pass
+
+
+def apply(function: type[torch.autograd.Function], *args: Any) -> Any:
+    """``function.apply(*args)``, or only its forward pass when no tensor argument needs a gradient (inference,
+    evaluation, decoding): building an autograd node costs more than the arithmetic at decoding shapes."""
+    if torch.is_grad_enabled() and any(isinstance(a, Tensor) and a.requires_grad for a in args):
+        return function.apply(*args)
+    return function.forward(_NoGraph(len(args)), *args)

@@ -13,7 +13,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from impl.nn.functional._autograd import once_differentiable_fast
+from impl.nn.functional._autograd import apply, once_differentiable_fast
 
 __all__ = ["causal_mask", "scaled_dot_product_attention"]
 
@@ -324,7 +324,7 @@ def scaled_dot_product_attention(
             # The mask's head axis (H_q or 1) becomes (H_k, G) or (1, 1) to match the grouped scores.
             mask = mask.unflatten(-3, (hk, g)) if mask.shape[-3] > 1 else mask.unsqueeze(-3)
 
-    out = _Attention.apply(q, k, v, mask, score_shape, c, float(dropout_p))
+    out = apply(_Attention, q, k, v, mask, score_shape, c, float(dropout_p))
     if g > 1:
         out = out.view(*outer, hk * g, L, value.shape[-1])  # (*, H_q, L, Ev)
     return out.to(in_dtype)

@@ -9,7 +9,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from impl.nn.functional._autograd import graph_kept, once_differentiable_fast
+from impl.nn.functional._autograd import apply, graph_kept, once_differentiable_fast
 
 __all__ = ["cross_entropy", "legacy_reduction", "validate_reduction"]
 
@@ -472,7 +472,7 @@ def cross_entropy(
             )
         _check_weight(weight, num_classes, "cross_entropy: ")
         _check_smoothing(label_smoothing)
-        return _CrossEntropyProb.apply(input, target, weight, reduction, max(float(label_smoothing), 0.0))
+        return apply(_CrossEntropyProb, input, target, weight, reduction, max(float(label_smoothing), 0.0))
 
     _check_index_target(input, target)
     _check_weight(weight, num_classes)
@@ -489,7 +489,14 @@ def cross_entropy(
     _check_smoothing(label_smoothing)
     may_ignore = _check_target_range(target, num_classes, ignore_index)
     if weight is None and not may_ignore and label_smoothing <= 0.0 and input.dim() == 2 and input.numel():
-        return _CrossEntropyPlain.apply(input, target, reduction)
-    return _CrossEntropyIndex.apply(
-        input, target, weight, reduction, int(ignore_index), max(float(label_smoothing), 0.0), may_ignore
+        return apply(_CrossEntropyPlain, input, target, reduction)
+    return apply(
+        _CrossEntropyIndex,
+        input,
+        target,
+        weight,
+        reduction,
+        int(ignore_index),
+        max(float(label_smoothing), 0.0),
+        may_ignore,
     )

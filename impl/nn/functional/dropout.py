@@ -7,6 +7,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from impl.nn.functional._autograd import apply
+
 __all__ = ["dropout"]
 
 
@@ -64,4 +66,4 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0.0:
         return input
-    return _Dropout.apply(input, float(p), inplace)
+    return apply(_Dropout, input, float(p), inplace)

@@ -7,6 +7,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from impl.nn.functional._autograd import apply
+
 __all__ = ["embedding"]
 
 _INDEX_DTYPES = (torch.int64, torch.int32)
@@ -134,4 +136,4 @@ def embedding(
     _check_indices(input, num_embeddings)
     if max_norm is not None:
         _renorm_(weight, input, max_norm, norm_type)
-    return _Embedding.apply(weight, input, -1 if padding_idx is None else padding_idx, scale_grad_by_freq)
+    return apply(_Embedding, weight, input, -1 if padding_idx is None else padding_idx, scale_grad_by_freq)

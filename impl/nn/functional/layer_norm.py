@@ -9,7 +9,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from impl.nn.functional._autograd import once_differentiable_fast, scalar
+from impl.nn.functional._autograd import apply, once_differentiable_fast, scalar
 
 __all__ = ["layer_norm"]
 
@@ -191,4 +191,4 @@ def layer_norm(
     _check_shapes(input, shape, weight, bias)
     if not input.is_floating_point():
         raise NotImplementedError(f"layer_norm(): expected a floating point input, but got {input.dtype}")
-    return _LayerNorm.apply(input, shape, weight, bias, eps)
+    return apply(_LayerNorm, input, shape, weight, bias, eps)

@@ -8,6 +8,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from impl.nn.functional._autograd import apply
+
 __all__ = ["linear"]
 
 
@@ -122,5 +124,5 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             )
         if squeeze:
             bias = bias.unsqueeze(-1)
-    out = _Linear.apply(input, w2d, bias)
+    out = apply(_Linear, input, w2d, bias)
     return out.squeeze(-1) if squeeze else out

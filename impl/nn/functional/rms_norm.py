@@ -9,6 +9,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from impl.nn.functional._autograd import apply
+
 __all__ = ["rms_norm"]
 
 # Half-precision inputs are normalised in float32 and rounded once at the end, as torch's kernels do.
@@ -135,4 +137,4 @@ def rms_norm(
     _check_shapes(input, shape, weight)
     if not input.is_floating_point():
         raise NotImplementedError(f"rms_norm(): expected a floating point input, but got {input.dtype}")
-    return _RMSNorm.apply(input, shape, weight, default_eps(input.dtype) if eps is None else float(eps))
+    return apply(_RMSNorm, input, shape, weight, default_eps(input.dtype) if eps is None else float(eps))

@@ -9,6 +9,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from impl.nn.functional._autograd import apply
+
 __all__ = ["log_softmax", "softmax"]
 
 # Half-precision inputs are reduced in float32 and rounded once, as torch's kernels do.
@@ -144,7 +146,7 @@ def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: 
         tensor([[0.0900, 0.2447, 0.6652]])
     """
     d = _prepare("softmax", input, dim, _stacklevel, dtype)
-    return _Softmax.apply(input, d, dtype)
+    return apply(_Softmax, input, d, dtype)
 
 
 def log_softmax(
@@ -170,4 +172,4 @@ def log_softmax(
         tensor([-0.6931, -0.6931])
     """
     d = _prepare("log_softmax", input, dim, _stacklevel, dtype)
-    return _LogSoftmax.apply(input, d, dtype)
+    return apply(_LogSoftmax, input, d, dtype)
