@@ -3,11 +3,16 @@
 The default config is nanoGPT's CPU "baby GPT" (4 layers, 4 heads, width 128, block 64, batch 12) on Tiny
 Shakespeare; an iteration is forward, backward, gradient clipping and an AdamW step, as in ``impl.train``.
 Run with ``tox -e bench`` (or ``pytest benchmarks/bench_gpt_train.py --benchmark-enable``); the summary prints
-impl/torch of the median ms/iter.
+impl/torch of the median ms/iter. With ``NNSPEC_NANOGPT_DIR`` naming a checkout of karpathy/nanoGPT, its own model
+and training step (``GPT``, ``configure_optimizers``, clip, step, zero_grad) run as a third side on the same
+batches, and the summary adds impl/nanoGPT.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import os
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -44,4 +49,49 @@ def test_gpt_train_iteration(benchmark: Any, tokens: torch.Tensor, name: str) ->
         step()
     benchmark.group = "GPT train iteration (default config)"
     benchmark.extra_info["impl"] = name
+    benchmark.pedantic(step, rounds=30, iterations=1, warmup_rounds=2)
+
+
+def _nanogpt_model(directory: str) -> Any:
+    """nanoGPT's ``model.py`` from ``directory``, imported under a name of its own."""
+    path = Path(directory) / "model.py"
+    spec = importlib.util.spec_from_file_location("nanogpt_model", path)
+    if spec is None or spec.loader is None or not path.is_file():
+        raise FileNotFoundError(f"NNSPEC_NANOGPT_DIR={directory!r} holds no nanoGPT model.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_gpt_train_iteration_nanogpt(benchmark: Any, tokens: torch.Tensor) -> None:
+    directory = os.environ.get("NNSPEC_NANOGPT_DIR")
+    if not directory:
+        pytest.skip("set NNSPEC_NANOGPT_DIR to a checkout of karpathy/nanoGPT to compare against its own model")
+    nano = _nanogpt_model(directory)
+    cfg = load_config()
+    tc, mc = cfg.train, cfg.model
+    torch.manual_seed(tc.seed)
+    config = nano.GPTConfig(
+        block_size=mc.block_size, vocab_size=65, n_layer=mc.n_layer, n_head=mc.n_head, n_embd=mc.n_embd,
+        dropout=mc.dropout, bias=mc.bias,
+    )  # fmt: skip
+    model = nano.GPT(config)
+    optimizer = model.configure_optimizers(tc.weight_decay, tc.learning_rate, (tc.beta1, tc.beta2), "cpu")
+    sampler = BatchSampler(tokens, mc.block_size, tc.batch_size, torch.Generator().manual_seed(tc.seed))
+
+    def step() -> None:  # nanoGPT's train.py loop body, without gradient accumulation
+        for group in optimizer.param_groups:
+            group["lr"] = tc.learning_rate
+        x, y = (t.contiguous() for t in sampler())
+        _, loss = model(x, y)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), tc.grad_clip)
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        loss.item()
+
+    for _ in range(3):
+        step()
+    benchmark.group = "GPT train iteration (default config)"
+    benchmark.extra_info["impl"] = "nanoGPT"
     benchmark.pedantic(step, rounds=30, iterations=1, warmup_rounds=2)

@@ -1,7 +1,8 @@
 """Benchmarks run impl and torch side by side; the summary prints impl/torch ratios of the median times.
 
 Each benchmark sets ``benchmark.group`` to what is measured and ``benchmark.extra_info["impl"]`` to the side
-("impl" or "torch"). Everything runs on one thread so the ratio compares the code, not the scheduling.
+("impl" or "torch"; "nanoGPT" for nanoGPT's own code, when it is given). Everything runs on one thread so the
+ratio compares the code, not the scheduling.
 """
 
 from __future__ import annotations
@@ -21,18 +22,30 @@ def one_thread() -> Any:
     torch.set_num_threads(threads)
 
 
-def ratios(benchmarks: list[Any]) -> list[tuple[str, float, float, float]]:
-    """(group, torch median s, impl median s, impl/torch) for every group that has both sides."""
+def medians(benchmarks: list[Any]) -> dict[str, dict[str, float]]:
+    """Median seconds by group, then by side (``extra_info["impl"]``)."""
     by_group: dict[str, dict[str, float]] = defaultdict(dict)
     for bench in benchmarks:
         side = bench.extra_info.get("impl")
         if side and bench.stats is not None:
             by_group[bench.group][side] = bench.stats.median
-    rows = []
-    for group, sides in sorted(by_group.items()):
-        if "impl" in sides and "torch" in sides:
-            rows.append((group, sides["torch"], sides["impl"], sides["impl"] / sides["torch"]))
-    return rows
+    return by_group
+
+
+def ratios(benchmarks: list[Any]) -> list[tuple[str, float, float, float]]:
+    """(group, torch median s, impl median s, impl/torch) for every group that has both sides."""
+    return [
+        (group, sides["torch"], sides["impl"], sides["impl"] / sides["torch"])
+        for group, sides in sorted(medians(benchmarks).items())
+        if "impl" in sides and "torch" in sides
+    ]
+
+
+def against_nanogpt(benchmarks: list[Any]) -> list[tuple[str, float, float]]:
+    """(group, nanoGPT median s, impl median s) for every group that also ran nanoGPT's own code."""
+    return [
+        (g, s["nanoGPT"], s["impl"]) for g, s in sorted(medians(benchmarks).items()) if {"nanoGPT", "impl"} <= s.keys()
+    ]
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
@@ -48,3 +61,5 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     tr.write_line(f"{'benchmark'.ljust(width)}  {'torch ms':>9}  {'impl ms':>9}  {'ratio':>6}")
     for group, t, i, r in rows:
         tr.write_line(f"{group.ljust(width)}  {t * 1e3:9.3f}  {i * 1e3:9.3f}  {r:6.2f}")
+    for group, nanogpt, impl in against_nanogpt(session.benchmarks):
+        tr.write_line(f"{group}: nanoGPT {nanogpt * 1e3:.3f} ms, impl/nanoGPT {impl / nanogpt:.2f}")
