@@ -131,6 +131,23 @@ def _as_param_grad(grad: Tensor, dtype: torch.dtype, shape: tuple[int, ...]) -> 
     return grad if len(shape) == 1 else grad.view(shape)
 
 
+def check_norm_args(
+    name: str, input: Tensor, normalized_shape: Sequence[int], weight: Tensor | None, bias: Tensor | None
+) -> tuple[int, ...]:
+    """Validate the arguments of a normalisation over trailing dimensions (``layer_norm``, ``rms_norm``) as torch
+    does; returns ``normalized_shape`` as a tuple of ints."""
+    if isinstance(normalized_shape, int) or not isinstance(normalized_shape, (list, tuple, torch.Size)):
+        raise TypeError(
+            f"{name}(): argument 'normalized_shape' must be a list, tuple or torch.Size of ints, "
+            f"not {type(normalized_shape).__name__}"
+        )
+    shape = tuple(int(s) for s in normalized_shape)
+    _check_shapes(input, shape, weight, bias)
+    if not input.is_floating_point():
+        raise NotImplementedError(f"{name}(): expected a floating point input, but got {input.dtype}")
+    return shape
+
+
 def _check_shapes(input: Tensor, normalized_shape: tuple[int, ...], weight: Tensor | None, bias: Tensor | None) -> None:
     if len(normalized_shape) == 0:
         raise RuntimeError(
@@ -182,13 +199,5 @@ def layer_norm(
         >>> layer_norm(x, (32,), torch.ones(32), torch.zeros(32)).shape
         torch.Size([4, 10, 32])
     """
-    if isinstance(normalized_shape, int) or not isinstance(normalized_shape, (list, tuple, torch.Size)):
-        raise TypeError(
-            f"layer_norm(): argument 'normalized_shape' must be a list, tuple or torch.Size of ints, "
-            f"not {type(normalized_shape).__name__}"
-        )
-    shape = tuple(int(s) for s in normalized_shape)
-    _check_shapes(input, shape, weight, bias)
-    if not input.is_floating_point():
-        raise NotImplementedError(f"layer_norm(): expected a floating point input, but got {input.dtype}")
+    shape = check_norm_args("layer_norm", input, normalized_shape, weight, bias)
     return apply(_LayerNorm, input, shape, weight, bias, eps)

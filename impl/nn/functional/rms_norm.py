@@ -10,6 +10,7 @@ import torch
 from torch import Tensor
 
 from impl.nn.functional._autograd import apply
+from impl.nn.functional.layer_norm import check_norm_args
 
 __all__ = ["rms_norm"]
 
@@ -70,25 +71,6 @@ class _RMSNorm(torch.autograd.Function):
         return grad_input, None, grad_weight, None
 
 
-def _check_shapes(input: Tensor, normalized_shape: tuple[int, ...], weight: Tensor | None) -> None:
-    if len(normalized_shape) == 0:
-        raise RuntimeError(
-            "Expected normalized_shape to be at least 1-dimensional, i.e., containing at least one element, "
-            "but got normalized_shape = []"
-        )
-    if weight is not None and tuple(weight.shape) != normalized_shape:
-        raise RuntimeError(
-            f"Expected weight to be of same shape as normalized_shape, but got weight of shape "
-            f"{list(weight.shape)} and normalized_shape = {list(normalized_shape)}"
-        )
-    k = len(normalized_shape)
-    if input.dim() < k or tuple(input.shape[input.dim() - k :]) != normalized_shape:
-        raise RuntimeError(
-            f"Given normalized_shape={list(normalized_shape)}, expected input with shape "
-            f"[*, {', '.join(map(str, normalized_shape))}], but got input of size {list(input.shape)}"
-        )
-
-
 def default_eps(dtype: torch.dtype) -> float:
     """The ``eps`` used when none is given: the machine epsilon of the type the norm is computed in.
 
@@ -128,13 +110,5 @@ def rms_norm(
         >>> rms_norm(x, (2,))  # rms = sqrt((9 + 16) / 2)
         tensor([[0.8485, 1.1314]])
     """
-    if isinstance(normalized_shape, int) or not isinstance(normalized_shape, (list, tuple, torch.Size)):
-        raise TypeError(
-            f"rms_norm(): argument 'normalized_shape' must be a list, tuple or torch.Size of ints, "
-            f"not {type(normalized_shape).__name__}"
-        )
-    shape = tuple(int(s) for s in normalized_shape)
-    _check_shapes(input, shape, weight)
-    if not input.is_floating_point():
-        raise NotImplementedError(f"rms_norm(): expected a floating point input, but got {input.dtype}")
+    shape = check_norm_args("rms_norm", input, normalized_shape, weight, None)
     return apply(_RMSNorm, input, shape, weight, default_eps(input.dtype) if eps is None else float(eps))
