@@ -6,15 +6,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import hypothesis
 import pytest
 import torch
 
-import spec
-from conformance import run_check
 from impl.nn.functional import scaled_dot_product_attention as sdpa
 from impl.nn.kv_cache import causal_attention_kwargs
-from nnresolve import Implementation
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -192,12 +188,3 @@ def test_bad_shapes_name_what_is_wrong() -> None:
         sdpa(q, k, v[..., :2, :])
     with pytest.raises(RuntimeError, match="same dtype"):
         sdpa(q, k.float(), v)
-
-
-@pytest.mark.parametrize("name", ["scaled_dot_product_attention", "GQA"])
-@pytest.mark.parametrize("implementation", ["impl", "torch"])
-def test_conformance_entries_pass(name: str, implementation: str, ci_settings: hypothesis.settings) -> None:
-    entry = spec.get(name)
-    for check in entry.checks:
-        outcome = run_check(Implementation(implementation), entry, check, ci_settings)
-        assert outcome.status == "passed", outcome.describe()

@@ -4,15 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import hypothesis
 import pytest
 import torch
 
 import impl.nn as nn
 import impl.nn.functional as F
-import spec
-from conformance import run_check
-from nnresolve import Implementation
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -88,12 +84,3 @@ def test_module_layout_repr_and_state_dict_match_torch() -> None:
 def test_bad_input_names_what_is_wrong(call: object, message: str) -> None:
     with pytest.raises(RuntimeError, match=message):
         call()  # type: ignore[operator]
-
-
-@pytest.mark.parametrize("name", ["RMSNorm", "rms_norm"])
-@pytest.mark.parametrize("implementation", ["impl", "torch"])
-def test_conformance_entries_pass(name: str, implementation: str, ci_settings: hypothesis.settings) -> None:
-    entry = spec.get(name)
-    for check in entry.checks:
-        outcome = run_check(Implementation(implementation), entry, check, ci_settings)
-        assert outcome.status == "passed", outcome.describe()

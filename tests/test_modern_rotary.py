@@ -162,13 +162,9 @@ def _run(cls: str, check: str, settings: hypothesis.settings) -> str:
     return run_check(impl, spec.get("RotaryEmbedding"), check, settings).status
 
 
-def test_conformance_entry_passes_impl_and_a_differently_written_implementation(
-    ci_settings: hypothesis.settings,
-) -> None:
+def test_conformance_entry_passes_a_differently_written_implementation(ci_settings: hypothesis.settings) -> None:
+    # impl itself runs the whole entry in test_conformance.py; torch has no rotary embedding to compare with
     entry = spec.get("RotaryEmbedding")
-    for check in entry.checks:
-        outcome = run_check(Implementation("impl"), entry, check, ci_settings)
-        assert outcome.status == "passed", outcome.describe()
     for check in ("forward", "backward", "dtype", "properties"):
         assert _run("FloatPowRotary", check, ci_settings) == "passed", check
     assert run_check(Implementation("torch"), entry, "forward", ci_settings).status == "missing"
