@@ -16,6 +16,7 @@ import torch.nn.utils as tutils
 from impl.nn.parameter import Parameter
 from impl.nn.utils import clip_grad_norm_
 from impl.optim import AdamW, lr_scheduler
+from impl.optim import adamw as adamw_module
 from impl.optim.optimizer import Optimizer
 
 # --------------------------------------------------------------------------- helpers
@@ -86,6 +87,17 @@ SETTINGS: list[dict[str, Any]] = [
 # --------------------------------------------------------------------------- AdamW numerics
 
 
+@pytest.fixture(params=["one block", "blocks of 4"])
+def adamw_block(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """AdamW's update runs in blocks of ``_BLOCK`` elements once it spans ``_MIN_BLOCKS`` of them; these tests'
+    tensors fit one block unless it is cut to 4 elements, which slices every parameter into pieces that straddle
+    block boundaries."""
+    if request.param == "blocks of 4":
+        monkeypatch.setattr(adamw_module, "_BLOCK", 4)
+        assert sum(math.prod(s) for s in SHAPES) > adamw_module._MIN_BLOCKS * 4
+
+
+@pytest.mark.usefixtures("adamw_block")
 @pytest.mark.parametrize("kwargs", SETTINGS)
 @pytest.mark.parametrize("layout", ["flat", "groups"])
 @pytest.mark.parametrize("none_every", [None, 3])
@@ -109,6 +121,29 @@ def test_adamw_close_to_torch_default_implementation(kwargs: dict[str, Any]) -> 
         torch.testing.assert_close(a, b)
 
 
+@pytest.mark.usefixtures("adamw_block")
+def test_adamw_non_contiguous_tensors_are_updated_in_place() -> None:
+    # Transposed parameters and gradients cannot be cut into flat slices; they go whole, between sliced ones.
+    def run(make: Callable[[Any], Any]) -> list[torch.Tensor]:
+        g = torch.Generator().manual_seed(3)
+        params = [Parameter(torch.randn(5, 3, generator=g)), Parameter(torch.randn(3, 4, generator=g).t())]
+        params.append(Parameter(torch.randn(6, generator=g)))
+        opt = make(params)
+        for _ in range(5):
+            for p in params:
+                p.grad = (
+                    torch.randn(p.shape[::-1], generator=g).t() if p.dim() == 2 else torch.randn(p.shape, generator=g)
+                )
+            opt.step()
+        return [p.detach() for p in params]
+
+    ours, ref = run(lambda p: AdamW(p, amsgrad=True)), run(lambda p: torch.optim.AdamW(p, amsgrad=True, foreach=True))
+    assert not ours[1].is_contiguous()
+    for a, b in zip(ours, ref, strict=True):
+        assert torch.equal(a, b)
+
+
+@pytest.mark.usefixtures("adamw_block")
 def test_adamw_mixed_dtypes_and_complex() -> None:
     dtypes = (torch.float32, torch.float64)
     ours, our_opt = _trajectory(lambda p: AdamW(p, amsgrad=True), dtypes=dtypes, none_every=5)

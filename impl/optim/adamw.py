@@ -218,6 +218,49 @@ class AdamW(Optimizer):
         return loss
 
 
+# Elements per block of the update (1 MiB of float32 per tensor). The update makes eight passes over five tensors
+# (parameter, gradient, both moments, the denominator); block by block they stay in cache between the passes, and
+# the denominator's temporaries are small enough for the allocator to reuse, where over a whole GPT each pass would
+# stream every tensor from memory again and the temporaries would be fresh pages every step. Measured on a 4-layer
+# GPT's parameters, one thread: 2.0x faster than one block at width 768 (28M elements) and 1.9x at 256 (3.2M); at
+# 128 (0.8M) everything stays in cache anyway and blocks only add kernel calls, hence _MIN_BLOCKS.
+_BLOCK = 1 << 18
+_MIN_BLOCKS = 4
+
+
+def _blocks(tensor_lists: list[list[torch.Tensor]], size: int) -> list[tuple[list[int], list[list[torch.Tensor]]]]:
+    """The same-position tensors of ``tensor_lists`` cut into blocks of about ``size`` elements.
+
+    Each block is (owners, lists): ``owners[j]`` is the index of the parameter that the j-th piece belongs to, and
+    ``lists[i][j]`` the piece of ``tensor_lists[i][owners[j]]``. Contiguous tensors are cut into flat slices (views, so
+    in-place updates reach them); a parameter with any non-contiguous tensor goes whole.
+    """
+    blocks: list[tuple[list[int], list[list[torch.Tensor]]]] = []
+    owners: list[int] = []
+    lists: list[list[torch.Tensor]] = [[] for _ in tensor_lists]
+    filled = 0
+    for index, tensors in enumerate(zip(*tensor_lists, strict=True)):
+        numel = tensors[0].numel()
+        sliceable = all(t.is_contiguous() for t in tensors)
+        flat = [t.view(-1) for t in tensors] if sliceable else list(tensors)
+        lo = 0
+        while True:  # at least one piece, also for an empty tensor
+            hi = min(lo + size - filled, numel) if sliceable else numel
+            owners.append(index)
+            for out, t in zip(lists, flat, strict=True):
+                out.append(t[lo:hi] if (lo, hi) != (0, numel) else t)
+            filled += hi - lo
+            if filled >= size:
+                blocks.append((owners, lists))
+                owners, lists, filled = [], [[] for _ in tensor_lists], 0
+            if hi >= numel:
+                break
+            lo = hi
+    if owners:
+        blocks.append((owners, lists))
+    return blocks
+
+
 def _adamw_foreach(
     params: list[torch.Tensor],
     grads: list[torch.Tensor],
@@ -234,38 +277,39 @@ def _adamw_foreach(
     eps: float,
     maximize: bool,
 ) -> None:
-    """One AdamW update of tensors sharing a device and dtype (the kernel sequence of torch's foreach AdamW)."""
-    if maximize:
-        grads = list(torch._foreach_neg(grads))
-
+    """One AdamW update of tensors sharing a device and dtype: the kernel sequence of torch's foreach AdamW, run
+    block by block (see ``_BLOCK``). Every element sees the same operations in the same order as in one pass over
+    whole tensors, so the result is bitwise the same."""
     # One wrapped scalar for all CPU steps, rather than a fresh tensor per element in the fallback loop.
     if steps[0].is_cpu:
         torch._foreach_add_(steps, torch.tensor(1.0, device="cpu"), alpha=1.0)
     else:
         torch._foreach_add_(steps, 1)
 
-    if weight_decay != 0:
-        torch._foreach_mul_(params, 1 - lr * weight_decay)
-
-    # m <- m + (1 - beta1)(g - m);  v <- beta2 v + (1 - beta2) g*g
-    torch._foreach_lerp_(exp_avgs, grads, 1 - beta1)
-    torch._foreach_mul_(exp_avg_sqs, beta2)
-    torch._foreach_addcmul_(exp_avg_sqs, grads, grads, 1 - beta2)
-    del grads
-
     # Bias corrections in Python doubles, per parameter (steps differ where a parameter missed a gradient).
     step_values = [s.item() for s in steps]
-    bias_correction1 = [1 - beta1**t for t in step_values]
-    bias_correction2 = [1 - beta2**t for t in step_values]
-    step_size = [(lr / bc) * -1 for bc in bias_correction1]
-    bias_correction2_sqrt = [bc**0.5 for bc in bias_correction2]
+    step_size = [(lr / (1 - beta1**t)) * -1 for t in step_values]
+    bias_correction2_sqrt = [(1 - beta2**t) ** 0.5 for t in step_values]
 
-    if amsgrad:
-        torch._foreach_maximum_(max_exp_avg_sqs, exp_avg_sqs)
-        denom = torch._foreach_sqrt(max_exp_avg_sqs)
-    else:
-        denom = torch._foreach_sqrt(exp_avg_sqs)
-    # denom = sqrt(v_hat) / sqrt(1 - beta2^t) + eps;  theta += -(lr / (1 - beta1^t)) * m / denom
-    torch._foreach_div_(denom, bias_correction2_sqrt)
-    torch._foreach_add_(denom, eps)
-    torch._foreach_addcdiv_(params, exp_avgs, denom, step_size)
+    tensor_lists = [params, grads, exp_avgs, exp_avg_sqs] + ([max_exp_avg_sqs] if amsgrad else [])
+    # Blocks pay off on the CPU, where each foreach kernel is a loop over its tensors; elsewhere one block.
+    total = sum(p.numel() for p in params)
+    size = _BLOCK if params[0].is_cpu and total > _MIN_BLOCKS * _BLOCK else max(total, 1)
+    for owners, (p, g, m, v, *max_v) in _blocks(tensor_lists, size):
+        if maximize:
+            g = list(torch._foreach_neg(g))
+        if weight_decay != 0:
+            torch._foreach_mul_(p, 1 - lr * weight_decay)
+        # m <- m + (1 - beta1)(g - m);  v <- beta2 v + (1 - beta2) g*g
+        torch._foreach_lerp_(m, g, 1 - beta1)
+        torch._foreach_mul_(v, beta2)
+        torch._foreach_addcmul_(v, g, g, 1 - beta2)
+        if amsgrad:
+            torch._foreach_maximum_(max_v[0], v)
+            denom = torch._foreach_sqrt(max_v[0])
+        else:
+            denom = torch._foreach_sqrt(v)
+        # denom = sqrt(v_hat) / sqrt(1 - beta2^t) + eps;  theta += -(lr / (1 - beta1^t)) * m / denom
+        torch._foreach_div_(denom, [bias_correction2_sqrt[i] for i in owners])
+        torch._foreach_add_(denom, eps)
+        torch._foreach_addcdiv_(p, m, denom, [step_size[i] for i in owners])

@@ -53,9 +53,17 @@ class _NoGraph:
         pass
 
 
+# The C entry point under ``Function.apply``. The Python wrapper around it binds default arguments (only for a
+# Function with ``setup_context``; ours have none) and walks the arguments for functorch's dead wrappers, which
+# costs several microseconds a call, more than many ops at GPT shapes take.
+_C_APPLY = torch._C._FunctionBase.__dict__["apply"]
+
+
 def apply(function: type[torch.autograd.Function], *args: Any) -> Any:
     """``function.apply(*args)``, or only its forward pass when no tensor argument needs a gradient (inference,
     evaluation, decoding): building an autograd node costs more than the arithmetic at decoding shapes."""
     if torch.is_grad_enabled() and any(isinstance(a, Tensor) and a.requires_grad for a in args):
-        return function.apply(*args)
+        if torch._C._are_functorch_transforms_active():  # vmap, grad, ...: through torch's full path
+            return function.apply(*args)
+        return _C_APPLY.__get__(None, function)(*args)
     return function.forward(_NoGraph(len(args)), *args)

@@ -13,7 +13,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from impl.nn.functional._autograd import apply, once_differentiable_fast
+from impl.nn.functional._autograd import apply, once_differentiable_fast, scalar
 
 __all__ = ["causal_mask", "scaled_dot_product_attention"]
 
@@ -154,10 +154,14 @@ class _Attention(torch.autograd.Function):
                 grad_s = grad_p.sub_(row).mul_(p)  # (N, M, S)
             if need_mask:
                 grad_mask = grad_s.view(ctx.score_shape).sum_to_size(ctx.mask_shape)
+            # c applied inside the GEMMs (beta = 0 ignores the added term), not as a pass of its own
+            zero = scalar(0.0, grad_s.dtype)
             if need_q:
-                grad_q = torch.bmm(grad_s, k3).mul_(ctx.scale).view(ctx.saved_shapes[0])  # (N, M, E)
+                grad_q = torch.baddbmm(zero, grad_s, k3, beta=0.0, alpha=ctx.scale)  # (N, M, E)
+                grad_q = grad_q.view(ctx.saved_shapes[0])
             if need_k:
-                grad_k = torch.bmm(grad_s.transpose(1, 2), q3).mul_(ctx.scale).view(ctx.saved_shapes[1])
+                grad_k = torch.baddbmm(zero, grad_s.transpose(1, 2), q3, beta=0.0, alpha=ctx.scale)
+                grad_k = grad_k.view(ctx.saved_shapes[1])  # (N, S, E)
         return grad_q, grad_k, grad_v, grad_mask, None, None, None
 
 

@@ -18,7 +18,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from impl.nn.functional._autograd import graph_kept, once_differentiable_fast, scalar
+from impl.nn.functional._autograd import apply, graph_kept, once_differentiable_fast, scalar
 
 __all__ = ["gelu"]
 
@@ -190,7 +190,7 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     if not input.is_floating_point():
         raise NotImplementedError(f"gelu(): expected a floating point input, but got {input.dtype}")
     if input.requires_grad and torch.is_grad_enabled():
-        return _Gelu.apply(input, approximate)
+        return apply(_Gelu, input, approximate)
     # No graph: skip the derivative and the autograd node.
     x = input.float() if input.dtype in _UPCAST else input
     y, _ = _forms(x, approximate)(x, False)
