@@ -1,6 +1,7 @@
 """Forward+backward of each component at GPT shapes, impl against torch in the same run.
 
-Shapes: batch 12, sequence 64, vocabulary 65, width 128 (the baby GPT) and 768 (GPT-2 small).
+Shapes: batch 12, sequence 64, vocabulary 65, width 128 (the baby GPT) and 768 (GPT-2 small). Each benchmark runs
+the two sides interleaved (``run_interleaved``), on the same inputs.
 Run with ``tox -e bench`` (or ``pytest benchmarks --benchmark-enable``); the summary prints impl/torch ratios.
 """
 
@@ -11,6 +12,7 @@ from typing import Any
 
 import pytest
 import torch
+from interleave import run_interleaved
 
 from nnresolve import Implementation
 
@@ -19,19 +21,13 @@ WIDTHS = (128, 768)
 SIDES = ("torch", "impl")
 
 
-def side(name: str) -> Implementation:
-    return Implementation(name)
+def _get(path: str) -> dict[str, Any]:
+    """The component at ``path`` from each side."""
+    return {name: Implementation(name).get(path) for name in SIDES}
 
 
-def _grad_input(*shape: int, gen: torch.Generator) -> torch.Tensor:
-    return torch.randn(*shape, generator=gen).requires_grad_(True)
-
-
-def _run(benchmark: Any, group: str, name: str, step: Callable[[], None]) -> None:
-    benchmark.group = group
-    benchmark.extra_info["impl"] = name
-    step()  # warm up: first-call allocation is not what we measure
-    benchmark(step)
+def _grad_input(*shape: int) -> torch.Tensor:
+    return torch.randn(*shape, generator=torch.Generator().manual_seed(0)).requires_grad_(True)
 
 
 def _fwd_bwd(module_or_fn: Callable[..., torch.Tensor], *inputs: torch.Tensor) -> Callable[[], None]:
@@ -44,79 +40,75 @@ def _fwd_bwd(module_or_fn: Callable[..., torch.Tensor], *inputs: torch.Tensor) -
     return step
 
 
-@pytest.mark.parametrize("name", SIDES)
 @pytest.mark.parametrize("width", WIDTHS)
-def test_linear(benchmark: Any, name: str, width: int) -> None:
-    gen = torch.Generator().manual_seed(0)
-    layer = side(name).get("nn.Linear")(width, 4 * width)
-    _run(benchmark, f"Linear C={width}", name, _fwd_bwd(layer, _grad_input(B, T, width, gen=gen)))
+def test_linear(benchmark: Any, width: int) -> None:
+    x = _grad_input(B, T, width)
+    steps = {name: _fwd_bwd(cls(width, 4 * width), x) for name, cls in _get("nn.Linear").items()}
+    run_interleaved(benchmark, f"Linear C={width}", steps)
 
 
-@pytest.mark.parametrize("name", SIDES)
 @pytest.mark.parametrize("width", WIDTHS)
-def test_layer_norm(benchmark: Any, name: str, width: int) -> None:
-    gen = torch.Generator().manual_seed(0)
-    layer = side(name).get("nn.LayerNorm")(width)
-    _run(benchmark, f"LayerNorm C={width}", name, _fwd_bwd(layer, _grad_input(B, T, width, gen=gen)))
+def test_layer_norm(benchmark: Any, width: int) -> None:
+    x = _grad_input(B, T, width)
+    steps = {name: _fwd_bwd(cls(width), x) for name, cls in _get("nn.LayerNorm").items()}
+    run_interleaved(benchmark, f"LayerNorm C={width}", steps)
 
 
-@pytest.mark.parametrize("name", SIDES)
 @pytest.mark.parametrize("width", WIDTHS)
-def test_gelu(benchmark: Any, name: str, width: int) -> None:
-    gen = torch.Generator().manual_seed(0)
-    layer = side(name).get("nn.GELU")()
-    _run(benchmark, f"GELU C={4 * width}", name, _fwd_bwd(layer, _grad_input(B, T, 4 * width, gen=gen)))
+def test_gelu(benchmark: Any, width: int) -> None:
+    x = _grad_input(B, T, 4 * width)
+    steps = {name: _fwd_bwd(cls(), x) for name, cls in _get("nn.GELU").items()}
+    run_interleaved(benchmark, f"GELU C={4 * width}", steps)
 
 
-@pytest.mark.parametrize("name", SIDES)
-def test_softmax(benchmark: Any, name: str) -> None:
+def test_softmax(benchmark: Any) -> None:
     # Attention scores of the baby GPT: (batch, heads, T, T).
-    gen = torch.Generator().manual_seed(0)
-    softmax = side(name).get("nn.functional.softmax")
-    x = _grad_input(B, 4, T, T, gen=gen)
-    _run(benchmark, "softmax (12,4,64,64)", name, _fwd_bwd(lambda t: softmax(t, dim=-1), x))
+    x = _grad_input(B, 4, T, T)
+    steps = {name: _fwd_bwd(lambda t, f=f: f(t, dim=-1), x) for name, f in _get("nn.functional.softmax").items()}
+    run_interleaved(benchmark, "softmax (12,4,64,64)", steps)
 
 
-@pytest.mark.parametrize("name", SIDES)
-def test_attention(benchmark: Any, name: str) -> None:
+def test_attention(benchmark: Any) -> None:
     # Causal attention of the baby GPT, q, k and v split off one (B, T, 3C) projection as in the model.
-    gen = torch.Generator().manual_seed(0)
-    attention = side(name).get("nn.functional.scaled_dot_product_attention")
     width, n_head = WIDTHS[0], 4
-    qkv = _grad_input(B, T, 3 * width, gen=gen)
+    qkv = _grad_input(B, T, 3 * width)
 
     def heads(t: torch.Tensor) -> torch.Tensor:
         return t.view(B, T, n_head, width // n_head).transpose(1, 2)  # (B, nh, T, hs), strided as in the model
 
-    def attend(x: torch.Tensor) -> torch.Tensor:
-        q, k, v = (heads(t) for t in x.split(width, dim=2))
-        return attention(q, k, v, is_causal=True)
+    def attend(attention: Callable[..., torch.Tensor]) -> Callable[[torch.Tensor], torch.Tensor]:
+        def run(x: torch.Tensor) -> torch.Tensor:
+            q, k, v = (heads(t) for t in x.split(width, dim=2))
+            return attention(q, k, v, is_causal=True)
 
-    _run(benchmark, "causal attention (12,4,64,32)", name, _fwd_bwd(attend, qkv))
+        return run
+
+    steps = {name: _fwd_bwd(attend(f), qkv) for name, f in _get("nn.functional.scaled_dot_product_attention").items()}
+    run_interleaved(benchmark, "causal attention (12,4,64,32)", steps)
 
 
-@pytest.mark.parametrize("name", SIDES)
 @pytest.mark.parametrize("width", WIDTHS)
-def test_embedding(benchmark: Any, name: str, width: int) -> None:
-    gen = torch.Generator().manual_seed(0)
-    emb = side(name).get("nn.Embedding")(V, width)
-    idx = torch.randint(0, V, (B, T), generator=gen)
+def test_embedding(benchmark: Any, width: int) -> None:
+    idx = torch.randint(0, V, (B, T), generator=torch.Generator().manual_seed(0))
 
-    def step() -> None:
-        out = emb(idx)
-        out.backward(torch.ones_like(out))
-        emb.weight.grad = None
+    def step_of(emb: Any) -> Callable[[], None]:
+        def step() -> None:
+            out = emb(idx)
+            out.backward(torch.ones_like(out))
+            emb.weight.grad = None
 
-    _run(benchmark, f"Embedding C={width}", name, step)
+        return step
+
+    steps = {name: step_of(cls(V, width)) for name, cls in _get("nn.Embedding").items()}
+    run_interleaved(benchmark, f"Embedding C={width}", steps)
 
 
-@pytest.mark.parametrize("name", SIDES)
-def test_cross_entropy(benchmark: Any, name: str) -> None:
-    gen = torch.Generator().manual_seed(0)
-    ce = side(name).get("nn.functional.cross_entropy")
-    logits = _grad_input(B * T, V, gen=gen)
-    target = torch.randint(0, V, (B * T,), generator=gen)
-    _run(benchmark, "cross_entropy (768,65)", name, _fwd_bwd(lambda x: ce(x, target), logits))
+def test_cross_entropy(benchmark: Any) -> None:
+    logits = _grad_input(B * T, V)
+    target = torch.randint(0, V, (B * T,), generator=torch.Generator().manual_seed(1))
+    ce = _get("nn.functional.cross_entropy")
+    steps = {name: _fwd_bwd(lambda x, f=f: f(x, target), logits) for name, f in ce.items()}
+    run_interleaved(benchmark, "cross_entropy (768,65)", steps)
 
 
 def _gpt_sized_params(width: int, n_layer: int = 4) -> list[torch.Tensor]:
@@ -131,8 +123,8 @@ def _gpt_sized_params(width: int, n_layer: int = 4) -> list[torch.Tensor]:
     return params
 
 
-@pytest.mark.parametrize("name", SIDES)
 @pytest.mark.parametrize("width", WIDTHS)
-def test_adamw_step(benchmark: Any, name: str, width: int) -> None:
-    opt = side(name).get("optim.AdamW")(_gpt_sized_params(width), lr=1e-3, weight_decay=0.1)
-    _run(benchmark, f"AdamW step 4 layers C={width}", name, opt.step)
+def test_adamw_step(benchmark: Any, width: int) -> None:
+    # Each side updates its own copy of the same parameters.
+    opts = {name: cls(_gpt_sized_params(width), lr=1e-3, weight_decay=0.1) for name, cls in _get("optim.AdamW").items()}
+    run_interleaved(benchmark, f"AdamW step 4 layers C={width}", {name: opt.step for name, opt in opts.items()})

@@ -2,6 +2,8 @@
 
 The default config is nanoGPT's CPU "baby GPT" (4 layers, 4 heads, width 128, block 64, batch 12) on Tiny
 Shakespeare; an iteration is forward, backward, gradient clipping and an AdamW step, as in ``impl.train``.
+The sides run interleaved, a step of each per round; this is measured at one thread and at two (``python -m
+impl.train`` uses every core).
 Run with ``tox -e bench`` (or ``pytest benchmarks/bench_gpt_train.py --benchmark-enable``); the summary prints
 impl/torch of the median ms/iter. With ``NNSPEC_NANOGPT_DIR`` naming a checkout of karpathy/nanoGPT, its own model
 and training step (``GPT``, ``configure_optimizers``, clip, step, zero_grad) run as a third side on the same
@@ -12,11 +14,13 @@ from __future__ import annotations
 
 import importlib.util
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 import torch
+from interleave import run_interleaved
 
 from impl.checkpoint import build_model
 from impl.config import load_config
@@ -32,8 +36,8 @@ def tokens() -> torch.Tensor:
     return train_val_split(torch.tensor(CharTokenizer.from_text(text).encode(text)))[0]
 
 
-@pytest.mark.parametrize("name", ["torch", "impl"])
-def test_gpt_train_iteration(benchmark: Any, tokens: torch.Tensor, name: str) -> None:
+def _step(name: str, tokens: torch.Tensor) -> Callable[[], None]:
+    """One ``impl.train`` iteration of the default config with every component from ``name``."""
     cfg = load_config(sets=[f"components.default={name}"])
     tc = cfg.train
     nn = Components.from_config(cfg.components)
@@ -45,11 +49,21 @@ def test_gpt_train_iteration(benchmark: Any, tokens: torch.Tensor, name: str) ->
     def step() -> None:
         train_step(model, optimizer, nn.clip_grad_norm_, *sampler(), lr=tc.learning_rate, grad_clip=tc.grad_clip)
 
-    for _ in range(3):  # warm up: first-call allocation and lazy imports are not what we measure
-        step()
-    benchmark.group = "GPT train iteration (default config)"
-    benchmark.extra_info["impl"] = name
-    benchmark.pedantic(step, rounds=30, iterations=1, warmup_rounds=2)
+    return step
+
+
+@pytest.mark.parametrize("threads", [1, 2], ids=["1-thread", "2-threads"])
+def test_gpt_train_iteration(benchmark: Any, tokens: torch.Tensor, threads: int) -> None:
+    torch.set_num_threads(threads)  # the one_thread fixture restores the count afterwards
+    sides = {"torch": _step("torch", tokens), "impl": _step("impl", tokens)}
+    directory = os.environ.get("NNSPEC_NANOGPT_DIR")
+    if directory:
+        sides["nanoGPT"] = _nanogpt_step(directory, tokens)
+    for step in sides.values():
+        for _ in range(3):  # warm up: first-call allocation and lazy imports are not what we measure
+            step()
+    group = "GPT train iteration (default config)" + ("" if threads == 1 else f", {threads} threads")
+    run_interleaved(benchmark, group, sides, rounds=30)
 
 
 def _nanogpt_model(directory: str) -> Any:
@@ -63,10 +77,9 @@ def _nanogpt_model(directory: str) -> Any:
     return module
 
 
-def test_gpt_train_iteration_nanogpt(benchmark: Any, tokens: torch.Tensor) -> None:
-    directory = os.environ.get("NNSPEC_NANOGPT_DIR")
-    if not directory:
-        pytest.skip("set NNSPEC_NANOGPT_DIR to a checkout of karpathy/nanoGPT to compare against its own model")
+def _nanogpt_step(directory: str, tokens: torch.Tensor) -> Callable[[], None]:
+    """nanoGPT's own training iteration (its ``train.py`` loop body, without gradient accumulation) on the default
+    config, with its ``GPT`` and ``configure_optimizers``."""
     nano = _nanogpt_model(directory)
     cfg = load_config()
     tc, mc = cfg.train, cfg.model
@@ -79,7 +92,7 @@ def test_gpt_train_iteration_nanogpt(benchmark: Any, tokens: torch.Tensor) -> No
     optimizer = model.configure_optimizers(tc.weight_decay, tc.learning_rate, (tc.beta1, tc.beta2), "cpu")
     sampler = BatchSampler(tokens, mc.block_size, tc.batch_size, torch.Generator().manual_seed(tc.seed))
 
-    def step() -> None:  # nanoGPT's train.py loop body, without gradient accumulation
+    def step() -> None:
         for group in optimizer.param_groups:
             group["lr"] = tc.learning_rate
         x, y = (t.contiguous() for t in sampler())
@@ -90,8 +103,4 @@ def test_gpt_train_iteration_nanogpt(benchmark: Any, tokens: torch.Tensor) -> No
         optimizer.zero_grad(set_to_none=True)
         loss.item()
 
-    for _ in range(3):
-        step()
-    benchmark.group = "GPT train iteration (default config)"
-    benchmark.extra_info["impl"] = "nanoGPT"
-    benchmark.pedantic(step, rounds=30, iterations=1, warmup_rounds=2)
+    return step

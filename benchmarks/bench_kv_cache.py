@@ -5,9 +5,9 @@ the 32 + 480 tokens just fill the context and nothing is cropped. Without the ca
 t tokens (cost growing with t); with it, over the new token only, so the cost per token stays nearly flat: the
 ``decoding step`` groups time one cached step with 50 and with 500 positions already in the cache.
 
-Run with ``pytest benchmarks/bench_kv_cache.py --benchmark-enable``; each group compares impl with torch (the
-summary prints impl/torch), and the medians of the ``with cache`` and ``no cache`` groups give the speedup.
-``extra_info["tokens_per_s"]`` holds the decoding rate of each measurement.
+Run with ``pytest benchmarks/bench_kv_cache.py --benchmark-enable``; each group compares impl with torch, run
+interleaved (the summary prints impl/torch), and the medians of the ``with cache`` and ``no cache`` groups give the
+speedup. ``extra_info["tokens_per_s"]`` holds each side's decoding rate.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 import torch
+from interleave import run_interleaved
 
 from impl.gpt import GPT, Components, GPTConfig
 
@@ -33,40 +34,39 @@ def _prompt(length: int = PROMPT) -> torch.Tensor:
     return torch.randint(0, 65, (1, length), generator=torch.Generator().manual_seed(0))
 
 
-@pytest.mark.parametrize("side", SIDES)
 @pytest.mark.parametrize("use_kv_cache", [True, False], ids=["cache", "no-cache"])
-def test_generate(benchmark: Any, side: str, use_kv_cache: bool) -> None:
-    model, prompt = _model(side), _prompt()
-    model.generate(prompt, 8, temperature=0.0, use_kv_cache=use_kv_cache)  # warm up
-    benchmark.group = f"generate {NEW_TOKENS} tokens, block {BLOCK}, " + ("with cache" if use_kv_cache else "no cache")
-    benchmark.extra_info["impl"] = side
-
-    def run() -> torch.Tensor:
-        return model.generate(prompt, NEW_TOKENS, temperature=0.0, use_kv_cache=use_kv_cache)
-
-    out = benchmark.pedantic(run, rounds=3 if use_kv_cache else 1, iterations=1)
-    assert out.shape == (1, PROMPT + NEW_TOKENS)
-    if benchmark.stats is not None:
-        benchmark.extra_info["tokens_per_s"] = NEW_TOKENS / benchmark.stats.stats.median
+def test_generate(benchmark: Any, use_kv_cache: bool) -> None:
+    prompt = _prompt()
+    runs = {}
+    for side in SIDES:
+        model = _model(side)
+        warm_up = model.generate(prompt, 8, temperature=0.0, use_kv_cache=use_kv_cache)
+        assert warm_up.shape == (1, PROMPT + 8), side
+        runs[side] = lambda model=model: model.generate(prompt, NEW_TOKENS, temperature=0.0, use_kv_cache=use_kv_cache)
+    group = f"generate {NEW_TOKENS} tokens, block {BLOCK}, " + ("with cache" if use_kv_cache else "no cache")
+    medians = run_interleaved(benchmark, group, runs, rounds=3 if use_kv_cache else 1)
+    benchmark.extra_info["tokens_per_s"] = {side: NEW_TOKENS / t for side, t in medians.items()}
 
 
-@pytest.mark.parametrize("side", SIDES)
 @pytest.mark.parametrize("position", [50, 500])
-def test_decoding_step(benchmark: Any, side: str, position: int) -> None:
-    model, context = _model(side), _prompt(position + 1)
-    benchmark.group = f"decoding step at position {position} (cache holds {position} positions)"
-    benchmark.extra_info["impl"] = side
+def test_decoding_step(benchmark: Any, position: int) -> None:
+    context = _prompt(position + 1)
+    models = {side: _model(side) for side in SIDES}
 
-    def setup() -> tuple[tuple[Any, ...], dict[str, Any]]:
+    def filled_cache(model: GPT) -> tuple[Any, ...]:
         cache = model.new_kv_cache(1)
         with torch.no_grad():
             model(context[:, :position], kv_cache=cache)
-        return (cache,), {}
+        return (cache,)
 
-    def step(cache: Any) -> None:
-        with torch.no_grad():
-            model(context[:, position:], kv_cache=cache)
+    def step_of(model: GPT) -> Any:
+        def step(cache: Any) -> None:
+            with torch.no_grad():
+                model(context[:, position:], kv_cache=cache)
 
-    benchmark.pedantic(step, setup=setup, rounds=30, iterations=1, warmup_rounds=2)
-    if benchmark.stats is not None:
-        benchmark.extra_info["tokens_per_s"] = 1.0 / benchmark.stats.stats.median
+        return step
+
+    group = f"decoding step at position {position} (cache holds {position} positions)"
+    setup = {side: (lambda m=m: filled_cache(m)) for side, m in models.items()}
+    medians = run_interleaved(benchmark, group, {s: step_of(m) for s, m in models.items()}, setup=setup)
+    benchmark.extra_info["tokens_per_s"] = {side: 1.0 / t for side, t in medians.items()}

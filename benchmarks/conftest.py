@@ -1,8 +1,8 @@
 """Benchmarks run impl and torch side by side; the summary prints impl/torch ratios of the median times.
 
-Each benchmark sets ``benchmark.group`` to what is measured and ``benchmark.extra_info["impl"]`` to the side
-("impl" or "torch"; "nanoGPT" for nanoGPT's own code, when it is given). Everything runs on one thread so the
-ratio compares the code, not the scheduling.
+Each benchmark times its sides ("torch", "impl"; "nanoGPT" for nanoGPT's own code, when it is given) interleaved,
+with ``interleave.run_interleaved``, which keeps each side's median in ``extra_info["sides"]``. Everything runs on
+one thread so the ratio compares the code, not the scheduling, unless a benchmark's group names another count.
 """
 
 from __future__ import annotations
@@ -23,12 +23,11 @@ def one_thread() -> Any:
 
 
 def medians(benchmarks: list[Any]) -> dict[str, dict[str, float]]:
-    """Median seconds by group, then by side (``extra_info["impl"]``)."""
+    """Median seconds by group, then by side (``extra_info["sides"]``)."""
     by_group: dict[str, dict[str, float]] = defaultdict(dict)
     for bench in benchmarks:
-        side = bench.extra_info.get("impl")
-        if side and bench.stats is not None:
-            by_group[bench.group][side] = bench.stats.median
+        if bench.stats is not None:
+            by_group[bench.group].update(bench.extra_info.get("sides", {}))
     return by_group
 
 
@@ -56,7 +55,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     if not rows:
         return
     tr = terminalreporter
-    tr.section("impl / torch (median, one thread)")
+    tr.section("impl / torch (medians, sides interleaved; one thread unless the group says otherwise)")
     width = max(len(r[0]) for r in rows)
     tr.write_line(f"{'benchmark'.ljust(width)}  {'torch ms':>9}  {'impl ms':>9}  {'ratio':>6}")
     for group, t, i, r in rows:
