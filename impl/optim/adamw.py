@@ -292,10 +292,13 @@ def _adamw_foreach(
     bias_correction2_sqrt = [(1 - beta2**t) ** 0.5 for t in step_values]
 
     tensor_lists = [params, grads, exp_avgs, exp_avg_sqs] + ([max_exp_avg_sqs] if amsgrad else [])
-    # Blocks pay off on the CPU, where each foreach kernel is a loop over its tensors; elsewhere one block.
-    total = sum(p.numel() for p in params)
-    size = _BLOCK if params[0].is_cpu and total > _MIN_BLOCKS * _BLOCK else max(total, 1)
-    for owners, (p, g, m, v, *max_v) in _blocks(tensor_lists, size):
+    # Blocks pay off on the CPU, where each foreach kernel is a loop over its tensors; elsewhere, or for few
+    # elements, the whole tensors form the one block.
+    if params[0].is_cpu and sum(p.numel() for p in params) > _MIN_BLOCKS * _BLOCK:
+        blocks = _blocks(tensor_lists, _BLOCK)
+    else:
+        blocks = [(list(range(len(params))), tensor_lists)]
+    for owners, (p, g, m, v, *max_v) in blocks:
         if maximize:
             g = list(torch._foreach_neg(g))
         if weight_decay != 0:
