@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import statistics
-import time
 from collections.abc import Callable, Mapping
+from time import perf_counter
 from typing import Any
 
 # Each timed block of calls lasts about this long, and each benchmark about _BUDGET_S in all (at least _MIN_ROUNDS
@@ -37,9 +37,9 @@ def run_interleaved(
         for name, fn in sides.items():
             for _ in range(2):
                 args = setup[name]() if setup else ()
-                start = time.perf_counter()
+                start = perf_counter()
                 fn(*args)
-                once = time.perf_counter() - start
+                once = perf_counter() - start
             calls[name] = 1 if setup else max(1, round(_BLOCK_S / max(once, 1e-9)))
             per_round += calls[name] * once
         rounds = min(_MAX_ROUNDS, max(_MIN_ROUNDS, round(_BUDGET_S / max(per_round, 1e-9))))
@@ -51,10 +51,10 @@ def run_interleaved(
         for name in order:
             fn, n = sides[name], calls[name]
             args = setup[name]() if setup else ()
-            start = time.perf_counter()
+            start = perf_counter()
             for _ in range(n):
                 fn(*args)
-            times[name].append((time.perf_counter() - start) / n)
+            times[name].append((perf_counter() - start) / n)
 
     benchmark.group = group
     benchmark.pedantic(one_round, rounds=rounds, iterations=1)

@@ -37,24 +37,51 @@ def test_sides_alternate_and_each_keeps_its_median() -> None:
     assert all(t >= 0.0 for t in medians.values())
 
 
+class FakeClock:
+    """A ``perf_counter`` that advances only when a timed function says it took time: the runner's sizing of blocks
+    and rounds is then the same on any machine."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def spend(self, seconds: float) -> None:
+        self.now += seconds
+
+
 def test_without_rounds_warms_up_and_repeats_fast_calls_in_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(interleave, "_BUDGET_S", 0.05)  # the fewest rounds
+    clock = FakeClock()
+    monkeypatch.setattr(interleave, "perf_counter", clock)
+    monkeypatch.setattr(interleave, "_BUDGET_S", 0.05)
     counts = {"fast": 0, "slow": 0}
 
     def fast() -> None:
         counts["fast"] += 1
+        clock.spend(1e-5)  # 200 calls fill a 2 ms block
 
     def slow() -> None:
         counts["slow"] += 1
-        total = 0
-        for i in range(200_000):  # long enough to fill a timed block by itself
-            total += i
+        clock.spend(1e-2)  # fills a block by itself
 
     bench = FakeBenchmark()
-    run_interleaved(bench, "group", {"fast": fast, "slow": slow})
+    medians = run_interleaved(bench, "group", {"fast": fast, "slow": slow})
+    # a round is 200 fast calls (2 ms) and one slow call (10 ms): 0.05 s / 12 ms rounds to 4, below the floor of 5
     assert bench.rounds == interleave._MIN_ROUNDS
     assert counts["slow"] == 2 + bench.rounds  # warm-up, sizing call, then one call a round
-    assert counts["fast"] > 10 * counts["slow"]  # many calls to a block
+    assert counts["fast"] == 2 + 200 * bench.rounds  # warm-up, sizing call, then blocks of 200
+    assert medians == pytest.approx({"fast": 1e-5, "slow": 1e-2})  # seconds per call, not per block
+
+
+def test_rounds_fill_the_budget_up_to_the_ceiling(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = FakeClock()
+    monkeypatch.setattr(interleave, "perf_counter", clock)
+    bench = FakeBenchmark()
+    run_interleaved(bench, "group", {"a": lambda: clock.spend(0.1)})  # 2 s budget / 0.1 s a round
+    assert bench.rounds == 20
+    run_interleaved(bench, "group", {"a": lambda: clock.spend(1e-6)})  # 2 ms a round would give 1000
+    assert bench.rounds == interleave._MAX_ROUNDS
 
 
 def test_setup_runs_untimed_before_every_call() -> None:
