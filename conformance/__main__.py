@@ -6,7 +6,7 @@ import argparse
 import sys
 import time
 
-from conformance import profiles
+from conformance import devices, profiles
 from conformance.report import scorecard, to_json, verdict, write_json
 from conformance.runner import cases, load_implementation, run_check
 
@@ -21,6 +21,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--strict", action="store_true", help="unsupported and missing components fail the run")
     parser.add_argument("--json", dest="json_file", help="write the scorecard and every failure to this file")
     parser.add_argument("--profile", choices=profiles.PROFILES, default="dev", help="hypothesis profile (dev)")
+    parser.add_argument(
+        "--device",
+        help="run the numerical checks on this device, e.g. cuda or cuda:1 (default: $NNSPEC_DEVICE, else cpu)",
+    )
     parser.add_argument("-k", dest="keyword", help="only checks whose 'component-check' matches, pytest-style")
     parser.add_argument("--list", action="store_true", help="list the (component, check) pairs and exit")
     parser.add_argument("-q", "--quiet", action="store_true", help="no per-check progress lines")
@@ -43,11 +47,16 @@ def main(argv: list[str] | None = None) -> int:
     except (ImportError, OSError, ValueError) as exc:
         print(f"error: cannot load implementation {args.module!r}: {exc}", file=sys.stderr)
         return 2
+    try:
+        device = devices.resolve(args.device)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     settings = profiles.get(args.profile)
     start = time.perf_counter()
     outcomes = []
     for entry, check in selected:
-        outcome = run_check(impl, entry, check, settings)
+        outcome = run_check(impl, entry, check, settings, device)
         outcomes.append(outcome)
         if not args.quiet:
             print(f"{outcome.status:<11} {entry.name}-{check}  ({outcome.seconds:.2f}s)", flush=True)
@@ -63,12 +72,13 @@ def main(argv: list[str] | None = None) -> int:
         print("\nNot checked\n===========")
         for o in others:
             print(f"{o.status:<11} {o.component}-{o.check}: {o.message}")
-    print(f"\nScorecard: {impl.name} against torch (profile {args.profile}, {elapsed:.1f}s)\n")
+    on = f", on {device}" if device.type != "cpu" else ""
+    print(f"\nScorecard: {impl.name} against torch (profile {args.profile}{on}, {elapsed:.1f}s)\n")
     print(scorecard(outcomes))
     ok = verdict(outcomes, args.strict)
     print("\nPASSED" if ok else "\nFAILED" + (" (strict: unsupported and missing count)" if args.strict else ""))
     if args.json_file:
-        write_json(args.json_file, to_json(outcomes, impl.name, args.profile, args.strict))
+        write_json(args.json_file, to_json(outcomes, impl.name, args.profile, args.strict, str(device)))
     return 0 if ok else 1
 
 

@@ -34,6 +34,7 @@ class Case:
     entry: Entry
     check: str
     strict: bool = False
+    device: str | None = None  # None: $NNSPEC_DEVICE, else cpu
 
     @property
     def id(self) -> str:
@@ -44,7 +45,7 @@ class Case:
 
     def run(self) -> Outcome:
         """Run the check: fails the test on a failure; skips on unsupported/missing unless strict."""
-        outcome = run_check(self.impl, self.entry, self.check)
+        outcome = run_check(self.impl, self.entry, self.check, device=self.device)
         if outcome.status == "failed":
             pytest.fail(outcome.describe(), pytrace=False)
         if outcome.status in ("unsupported", "missing"):
@@ -63,11 +64,12 @@ def build_cases(
     keyword: str | None = None,
     strict: bool = False,
     entries: Iterable[Entry] | None = None,
+    device: str | None = None,
 ) -> list[Case]:
     impl = (
         implementation if isinstance(implementation, Implementation) else load_implementation(implementation, map_file)
     )
-    return [Case(impl, entry, check, strict) for entry, check in cases(entries, checks, keyword)]
+    return [Case(impl, entry, check, strict, device) for entry, check in cases(entries, checks, keyword)]
 
 
 def parametrize_with_checks(
@@ -78,6 +80,7 @@ def parametrize_with_checks(
     keyword: str | None = None,
     strict: bool = False,
     expected_failures: Mapping[str, str] | None = None,
+    device: str | None = None,
 ) -> Callable[[Any], Any]:
     """Parametrize a test over every (component, check) of the spec for ``implementation``.
 
@@ -88,10 +91,11 @@ def parametrize_with_checks(
         keyword: a pytest-style ``-k`` expression over "component-check".
         strict: unsupported and missing components fail instead of skipping.
         expected_failures: "Component" or "Component-check" -> reason; those become strict xfails.
+        device: run the numerical checks there, e.g. ``"cuda"`` (default: $NNSPEC_DEVICE, else cpu).
     """
     expected = dict(expected_failures or {})
     params = []
-    for case in build_cases(implementation, map_file, checks, keyword, strict):
+    for case in build_cases(implementation, map_file, checks, keyword, strict, device=device):
         reason = expected.get(f"{case.entry.name}-{case.check}") or expected.get(case.entry.name)
         marks = [pytest.mark.xfail(reason=reason, strict=True)] if reason else []
         params.append(pytest.param(case, id=case.id, marks=marks))

@@ -44,6 +44,9 @@ def compare(
         return Mismatch(what, f"shape {tuple(actual.shape)} differs from the reference's {tuple(expected.shape)}")
     if check_dtype and actual.dtype != expected.dtype:
         return Mismatch(what, f"dtype {actual.dtype} differs from the reference's {expected.dtype}")
+    # As assert_close does: a result left on (or moved to) another device is a bug on a GPU run.
+    if actual.device != expected.device:
+        return Mismatch(what, f"on device {actual.device}, the reference's is on {expected.device}")
     a = actual.detach().to("cpu", torch.float64)
     e = expected.detach().to("cpu", torch.float64)
     if not expected.is_floating_point():

@@ -63,29 +63,33 @@ def _build(value: Any, float_dtype: torch.dtype, gen: torch.Generator) -> Any:
     return value
 
 
-def _mark(value: Any, spec: Any) -> Any:
-    """Fresh leaf copies of built tensors, with requires_grad where the placeholder asks for it."""
+def _mark(value: Any, spec: Any, device: torch.device) -> Any:
+    """Fresh leaf copies of built tensors on ``device``, with requires_grad where the placeholder asks for it."""
     if isinstance(value, torch.Tensor):
-        leaf = value.detach().clone()
+        leaf = value.detach().to(device, copy=True)
         if isinstance(spec, T) and spec.grad and leaf.is_floating_point():
             leaf.requires_grad_(True)
         return leaf
     if isinstance(value, tuple):
-        return tuple(_mark(v, s) for v, s in zip(value, spec, strict=True))
+        return tuple(_mark(v, s, device) for v, s in zip(value, spec, strict=True))
     if isinstance(value, list):
-        return [_mark(v, s) for v, s in zip(value, spec, strict=True)]
+        return [_mark(v, s, device) for v, s in zip(value, spec, strict=True)]
     if isinstance(value, dict):
-        return {k: _mark(v, spec[k]) for k, v in value.items()}
+        return {k: _mark(v, spec[k], device) for k, v in value.items()}
     return value
 
 
 class Materialized:
-    """An example's tensors, built once from its seed; ``copy()`` hands out independent leaves."""
+    """An example's tensors, built once from its seed; ``copy()`` hands out independent leaves on ``device``.
 
-    def __init__(self, example: Example) -> None:
+    The values are drawn on the CPU whatever the device, so every device sees the same numbers.
+    """
+
+    def __init__(self, example: Example, device: torch.device | str = "cpu") -> None:
         gen = torch.Generator().manual_seed(example.seed)
         dtype = dtype_of(example.dtype)
         self.example = example
+        self.device = torch.device(device)
         self._init = _build(dict(example.init), dtype, gen)
         self._args = _build(example.args, dtype, gen)
         self._kwargs = _build(dict(example.kwargs), dtype, gen)
@@ -93,9 +97,9 @@ class Materialized:
     def copy(self) -> tuple[dict[str, Any], tuple[Any, ...], dict[str, Any]]:
         ex = self.example
         return (
-            _mark(self._init, dict(ex.init)),
-            _mark(self._args, ex.args),
-            _mark(self._kwargs, dict(ex.kwargs)),
+            _mark(self._init, dict(ex.init), self.device),
+            _mark(self._args, ex.args, self.device),
+            _mark(self._kwargs, dict(ex.kwargs), self.device),
         )
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from conformance import devices
 from conformance.api import build_cases
 from spec.entry import CHECKS
 
@@ -25,6 +26,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--conformance-strict", action="store_true", help="unsupported and missing components fail, not skip"
     )
+    group.addoption(
+        "--conformance-device",
+        default=None,
+        metavar="DEVICE",
+        help="run the numerical checks on DEVICE, e.g. cuda (default: $NNSPEC_DEVICE, else cpu)",
+    )
     parser.addini("conformance_impls", "implementations checked when --impl is not given", type="linelist")
 
 
@@ -36,10 +43,19 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         raise pytest.UsageError(f"{metafunc.function.__name__}: no check named {check!r}; known: {CHECKS}")
     config = metafunc.config
     impls = config.getoption("--impl") or config.getini("conformance_impls") or []
+    device = config.getoption("--conformance-device")
+    try:
+        devices.resolve(device)
+    except ValueError as exc:
+        raise pytest.UsageError(f"--conformance-device: {exc}") from None
     params: list[Any] = []
     for name in impls:
         for case in build_cases(
-            name, config.getoption("--impl-map"), [check], strict=config.getoption("--conformance-strict")
+            name,
+            config.getoption("--impl-map"),
+            [check],
+            strict=config.getoption("--conformance-strict"),
+            device=device,
         ):
             params.append(pytest.param(case, id=f"{case.impl.name}-{case.entry.name}"))
     metafunc.parametrize("conformance_case", params)

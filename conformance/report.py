@@ -44,10 +44,13 @@ def scorecard(outcomes: list[Outcome]) -> str:
     return "\n".join(lines)
 
 
-def to_json(outcomes: list[Outcome], implementation: str, profile: str, strict: bool) -> dict[str, Any]:
+def to_json(
+    outcomes: list[Outcome], implementation: str, profile: str, strict: bool, device: str = "cpu"
+) -> dict[str, Any]:
     return {
         "implementation": implementation,
         "profile": profile,
+        "device": device,
         "strict": strict,
         "passed": verdict(outcomes, strict),
         "summary": summary(outcomes),

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import hypothesis
+import torch
 
-from conformance import profiles
+from conformance import devices, profiles
 from conformance.checks import registry
 from conformance.checks.base import CheckFailed, Context, ReferenceFailed, Skipped, Unsupported, run_body, stat_seed
 from nnresolve import Implementation, MissingComponent
@@ -92,8 +93,12 @@ def cases(
                 yield entry, check
 
 
-def repro_snippet(impl: Implementation, entry: Entry, check: str, example: Example | None) -> str:
+def repro_snippet(
+    impl: Implementation, entry: Entry, check: str, example: Example | None, device: torch.device = devices.CPU
+) -> str:
     overrides = f", overrides={impl.overrides!r}" if impl.overrides else ""
+    if device.type != "cpu":
+        overrides += f", device={str(device)!r}"
     lines = ["from conformance import reproduce"]
     if example is not None:
         if "torch." in repr(example):
@@ -105,13 +110,22 @@ def repro_snippet(impl: Implementation, entry: Entry, check: str, example: Examp
     return "\n".join(lines)
 
 
-def _context(impl: Implementation, entry: Entry, settings: hypothesis.settings) -> Context:
-    return Context(entry, impl, reference(), settings, stat_seed(settings))
+def _context(
+    impl: Implementation, entry: Entry, check: str, settings: hypothesis.settings, device: torch.device
+) -> Context:
+    return Context(entry, impl, reference(), settings, stat_seed(settings), device=devices.for_check(check, device))
 
 
-def run_check(impl: Implementation, entry: Entry, check: str, settings: hypothesis.settings | None = None) -> Outcome:
-    """Run one check of one entry against ``impl``."""
+def run_check(
+    impl: Implementation,
+    entry: Entry,
+    check: str,
+    settings: hypothesis.settings | None = None,
+    device: str | torch.device | None = None,
+) -> Outcome:
+    """Run one check of one entry against ``impl``, on ``device`` (default: $NNSPEC_DEVICE, else cpu)."""
     settings = settings or profiles.get()
+    where = devices.resolve(device)
     start = time.perf_counter()
     outcome = Outcome(impl.name, entry.name, check, "passed")
     try:
@@ -124,14 +138,14 @@ def run_check(impl: Implementation, entry: Entry, check: str, settings: hypothes
         # A check the spec lists but the harness has not got: shown as skipped, never crashing the run.
         outcome.status, outcome.message = "skipped", f"the harness has no {check!r} check"
         return outcome
-    ctx = _context(impl, entry, settings)
+    ctx = _context(impl, entry, check, settings, where)
     try:
         run_body(ctx, chk)
     except CheckFailed as exc:
         outcome.status, outcome.message = "failed", exc.message
         outcome.example = exc.example.describe() if exc.example else None
         outcome.mismatch = dataclasses.asdict(exc.mismatch) if exc.mismatch else None
-        outcome.repro = repro_snippet(impl, entry, check, exc.example)
+        outcome.repro = repro_snippet(impl, entry, check, exc.example, ctx.device)
     except ReferenceFailed as exc:
         outcome.status, outcome.message = "failed", f"spec error (not the implementation's fault): {exc}"
     except Skipped as exc:
@@ -140,7 +154,7 @@ def run_check(impl: Implementation, entry: Entry, check: str, settings: hypothes
         ctx.unsupported.append(str(exc))
     except hypothesis.errors.HypothesisException as exc:
         outcome.status, outcome.message = "failed", f"{type(exc).__name__}: {exc}"
-        outcome.repro = repro_snippet(impl, entry, check, None)
+        outcome.repro = repro_snippet(impl, entry, check, None, ctx.device)
     if outcome.status == "passed" and ctx.unsupported:
         outcome.status = "unsupported"
         outcome.message = "; ".join(ctx.unsupported[:3]) + (" ..." if len(ctx.unsupported) > 3 else "")
@@ -155,9 +169,10 @@ def run_suite(
     checks: Sequence[str] | None = None,
     keyword: str | None = None,
     settings: hypothesis.settings | None = None,
+    device: str | torch.device | None = None,
 ) -> list[Outcome]:
     """Every selected check of every entry against ``impl``."""
-    return [run_check(impl, entry, check, settings) for entry, check in cases(entries, checks, keyword)]
+    return [run_check(impl, entry, check, settings, device) for entry, check in cases(entries, checks, keyword)]
 
 
 def reproduce(
@@ -166,6 +181,7 @@ def reproduce(
     check: str,
     example: Example | None = None,
     overrides: dict[str, str] | None = None,
+    device: str | None = None,
 ) -> None:
     """Replay one check on one example (the snippet a failure prints); raises the failure, or returns quietly."""
     from spec import get
@@ -173,7 +189,7 @@ def reproduce(
     entry = get(component)
     impl = Implementation(implementation, overrides)
     settings = profiles.get("ci")
-    ctx = _context(impl, entry, settings)
+    ctx = _context(impl, entry, check, settings, devices.resolve(device))
     chk = registry()[check]
     if example is None:
         run_body(ctx, chk)

@@ -14,13 +14,25 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, get_type_hints
 
+import torch
+
 from impl.gpt.components import COMPONENTS
+from nnresolve import usable_device
 
 __all__ = ["Config", "ConfigError", "DataConfig", "ModelConfig", "TrainConfig", "load_config", "merge", "parse_set"]
 
 
 class ConfigError(ValueError):
     """A configuration key, value or type is wrong."""
+
+
+def device_of(name: str, what: str = "device") -> torch.device:
+    """The torch device ``name``, checked to be present on this machine (ConfigError naming ``what`` otherwise)."""
+    try:
+        device: torch.device = usable_device(name)
+    except ValueError as exc:
+        raise ConfigError(f"{what}: {exc}") from None
+    return device
 
 
 @dataclass
@@ -55,6 +67,7 @@ class TrainConfig:
     eval_iters: int
     seed: int
     out_dir: str
+    device: str = "cpu"  # optional: configurations written before it existed train on the CPU
 
     def __post_init__(self) -> None:
         at_least = {
@@ -67,6 +80,12 @@ class TrainConfig:
         for name in ("beta1", "beta2"):
             if not 0.0 <= getattr(self, name) < 1.0:
                 raise ConfigError(f"train.{name} must be in [0, 1), got {getattr(self, name)!r}")
+        try:
+            torch.device(self.device)  # presence is checked when training starts: a config may travel
+        except (RuntimeError, TypeError):
+            raise ConfigError(
+                f"train.device must name a torch device (cpu, cuda, cuda:1, ...), got {self.device!r}"
+            ) from None
 
 
 @dataclass

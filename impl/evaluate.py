@@ -23,6 +23,7 @@ import torch
 from torch import Tensor
 
 from impl import checkpoint
+from impl.config import device_of
 from impl.data import load_text, train_val_split
 from impl.gpt import GPT
 
@@ -55,9 +56,11 @@ def mean_loss(model: GPT, ids: Tensor, batch_size: int = 64) -> tuple[float, int
     return total / n, n
 
 
-def evaluate(checkpoint_dir: str, text_path: str | None = None) -> dict[str, Any]:
+def evaluate(checkpoint_dir: str, text_path: str | None = None, device: str = "cpu") -> dict[str, Any]:
     """``{"loss", "perplexity", "tokens"}`` of the checkpoint on ``text_path``, or on its validation split."""
+    where = device_of(device, "--device")
     model, tokenizer, config = checkpoint.load_model(checkpoint_dir)
+    model.to(where)
     if text_path is None:
         data = torch.tensor(tokenizer.encode(load_text(config.data.path)), dtype=torch.long)
         _, ids = train_val_split(data, config.data.train_fraction)
@@ -66,7 +69,7 @@ def evaluate(checkpoint_dir: str, text_path: str | None = None) -> dict[str, Any
             ids = torch.tensor(tokenizer.encode(load_text(text_path)), dtype=torch.long)
         except ValueError as exc:
             raise ValueError(f"{text_path}: {exc}") from None
-    loss, n = mean_loss(model, ids)
+    loss, n = mean_loss(model, ids.to(where))
     return {"loss": loss, "perplexity": math.exp(loss), "tokens": n}
 
 
@@ -74,9 +77,10 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m impl.evaluate", description="Perplexity of a checkpoint.")
     p.add_argument("--checkpoint", required=True, help="directory written by impl.train (its train.out_dir)")
     p.add_argument("--text", help="UTF-8 text file to score (default: the checkpoint's validation split)")
+    p.add_argument("--device", default="cpu", help="where the model runs: cpu (default), cuda, cuda:1, ...")
     args = p.parse_args(argv)
     try:
-        result = evaluate(args.checkpoint, args.text)
+        result = evaluate(args.checkpoint, args.text, args.device)
     except (ValueError, FileNotFoundError, checkpoint.CheckpointError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

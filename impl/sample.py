@@ -18,6 +18,7 @@ import sys
 import torch
 
 from impl import checkpoint
+from impl.config import device_of
 
 __all__ = ["main", "sample"]
 
@@ -31,19 +32,23 @@ def sample(
     seed: int = 1337,
     components: dict[str, str] | None = None,
     use_kv_cache: bool = True,
+    device: str = "cpu",
 ) -> str:
     """The prompt and ``max_new_tokens`` characters generated after it by the checkpoint's model.
 
     ``components`` overrides entries of the checkpoint's ``[components]`` table (``{"default": "torch"}``);
-    ``use_kv_cache=False`` decodes without the key/value cache.
+    ``use_kv_cache=False`` decodes without the key/value cache. ``device`` is where the model runs; the draws
+    come from a generator on that device, so another device gives other text for the same seed.
     """
     if not prompt:
         raise ValueError("prompt must hold at least one character (the model has no start-of-text token)")
     if max_new_tokens < 0:
         raise ValueError(f"max_new_tokens must be >= 0, got {max_new_tokens}")
+    where = device_of(device, "--device")
     model, tokenizer, _ = checkpoint.load_model(checkpoint_dir, overrides=components)
-    idx = torch.tensor([tokenizer.encode(prompt)], dtype=torch.long)  # (1, T)
-    generator = torch.Generator().manual_seed(seed)
+    model.to(where)
+    idx = torch.tensor([tokenizer.encode(prompt)], dtype=torch.long, device=where)  # (1, T)
+    generator = torch.Generator(device=where).manual_seed(seed)
     out = model.generate(
         idx, max_new_tokens, temperature=temperature, top_k=top_k, generator=generator, use_kv_cache=use_kv_cache
     )
@@ -60,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=1337)
     p.add_argument("--component", action="append", default=[], metavar="NAME=IMPL", help="override a component")
     p.add_argument("--no-kv-cache", action="store_true", help="decode without the key/value cache (same tokens)")
+    p.add_argument("--device", default="cpu", help="where the model runs: cpu (default), cuda, cuda:1, ...")
     args = p.parse_args(argv)
     try:
         overrides = dict(_pair(c) for c in args.component)
@@ -72,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
             args.seed,
             overrides,
             use_kv_cache=not args.no_kv_cache,
+            device=args.device,
         )
     except (ValueError, checkpoint.CheckpointError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -26,7 +26,7 @@ import torch
 from tqdm import tqdm
 
 from impl import checkpoint
-from impl.config import Config, ConfigError, TrainConfig, load_config
+from impl.config import Config, ConfigError, TrainConfig, device_of, load_config
 from impl.data import BatchSampler, load_text, train_val_split
 from impl.gpt import GPT, Components
 from impl.tokenizer import CharTokenizer
@@ -61,6 +61,14 @@ def train_step(
         clip_grad_norm_([p for g in optimizer.param_groups for p in g["params"]], grad_clip)
     optimizer.step()
     return float(loss.item())
+
+
+def rng_states(device: torch.device, sampler: torch.Generator) -> dict[str, torch.Tensor]:
+    """What a resumed run needs to draw the same dropout masks and batches: torch's generators and the sampler's."""
+    states = {"torch": torch.get_rng_state(), "sampler": sampler.get_state()}
+    if device.type == "cuda":
+        states["cuda"] = torch.cuda.get_rng_state(device)
+    return states
 
 
 @torch.no_grad()
@@ -110,6 +118,7 @@ def train(cfg: Config, resume: bool = False, progress: bool = True) -> dict[str,
     """
     t_start = time.perf_counter()
     tc = cfg.train
+    device = device_of(tc.device, "train.device")
     out_dir = Path(tc.out_dir)
     nn = Components.from_config(cfg.components)
     print(nn.table())
@@ -124,20 +133,26 @@ def train(cfg: Config, resume: bool = False, progress: bool = True) -> dict[str,
         history = {"loss": [], "eval": []}
     if start_iter > tc.max_iters:
         raise ConfigError(f"checkpoint {str(out_dir)!r} is at iteration {start_iter} > train.max_iters {tc.max_iters}")
-    data = torch.tensor(tokenizer.encode(text), dtype=torch.long)
+    # The text lives on the device; the sampler's generator stays on the CPU, so every device sees the same batches.
+    data = torch.tensor(tokenizer.encode(text), dtype=torch.long).to(device)
     train_data, val_data = train_val_split(data, cfg.data.train_fraction)
 
     torch.manual_seed(tc.seed)
     sampler = BatchSampler(train_data, cfg.model.block_size, tc.batch_size, torch.Generator().manual_seed(tc.seed))
-    model = checkpoint.build_model(cfg, tokenizer.vocab_size, nn)
+    model = checkpoint.build_model(cfg, tokenizer.vocab_size, nn).to(device)  # initialised on the CPU, then moved
     groups = model.optim_groups(tc.weight_decay)
     optimizer = nn.AdamW(groups, lr=tc.learning_rate, betas=(tc.beta1, tc.beta2))
     if resume:
         model.load_state_dict(weights)
         optimizer.load_state_dict(optimizer_state)
-        torch.set_rng_state(rng_state["torch"])  # dropout masks
+        torch.set_rng_state(rng_state["torch"])  # dropout masks on the CPU
+        if device.type == "cuda" and "cuda" in rng_state:
+            torch.cuda.set_rng_state(rng_state["cuda"], device)  # dropout masks on the GPU
         sampler.generator.set_state(rng_state["sampler"])  # batch offsets
-    print(f"{model.num_params():,} parameters; {len(train_data):,} train / {len(val_data):,} val tokens")
+    print(
+        f"{model.num_params():,} parameters; {len(train_data):,} train / {len(val_data):,} val tokens; "
+        f"training on {device}"
+    )
 
     def save(it: int) -> None:
         checkpoint.save_checkpoint(
@@ -147,7 +162,7 @@ def train(cfg: Config, resume: bool = False, progress: bool = True) -> dict[str,
             config=cfg.to_dict(),
             vocab=tokenizer.chars,
             optimizer_state=optimizer.state_dict(),
-            rng_state={"torch": torch.get_rng_state(), "sampler": sampler.generator.get_state()},
+            rng_state=rng_states(device, sampler.generator),
             history=history,
         )
 

@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Implementation", "MissingComponent", "import_object", "load_map_file"]
+__all__ = ["Implementation", "MissingComponent", "import_object", "load_map_file", "usable_device"]
 
 
 class MissingComponent(LookupError):
@@ -33,6 +33,25 @@ class MissingComponent(LookupError):
         self.implementation = implementation
         self.path = path
         self.reason = reason
+
+
+def usable_device(name: Any) -> Any:
+    """The ``torch.device`` that ``name`` names, checked to be present here; ValueError saying why otherwise."""
+    import torch
+
+    try:
+        device = torch.device(name)
+    except (RuntimeError, TypeError):
+        raise ValueError(f"unknown device {name!r}: expected cpu, cuda, cuda:1, ... (a torch device)") from None
+    if device.type in ("cpu", "meta"):
+        return device
+    backend = getattr(torch, device.type, None)
+    if backend is None or not getattr(backend, "is_available", lambda: False)():
+        raise ValueError(f"device {str(device)!r} asked for, but torch.{device.type}.is_available() is False here")
+    count = backend.device_count() if hasattr(backend, "device_count") else 1
+    if device.index is not None and device.index >= count:
+        raise ValueError(f"device {str(device)!r} asked for, but only {count} {device.type} device(s) are visible")
+    return device
 
 
 def import_object(spec: str) -> Any:

@@ -40,6 +40,16 @@ def maps_dir() -> Path:
     return ROOT / "tests" / "maps"
 
 
+@pytest.fixture(scope="session")
+def small_text(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The first 20,000 characters of the bundled Tiny Shakespeare, as a text file (tiny training runs)."""
+    from impl.data import load_text
+
+    path = tmp_path_factory.mktemp("data") / "small.txt"
+    path.write_text(load_text()[:20_000], encoding="utf-8")
+    return path
+
+
 @pytest.fixture
 def one_thread() -> Iterator[None]:
     """Tiny tensors: one thread is faster, and immune to waiting on a busy machine's thread pool."""

@@ -110,6 +110,13 @@ def test_dtype_mismatch_is_named_unless_ignored() -> None:
     assert check(torch.ones(3, dtype=torch.float32), expected, check_dtype=False) is None
 
 
+def test_device_mismatch_is_named() -> None:
+    # The meta device holds no values, which is enough: the device is compared before any value is read.
+    mismatch = check(torch.ones(3, device="meta"), torch.ones(3))
+    assert mismatch is not None
+    assert mismatch.reason == "on device meta, the reference's is on cpu"
+
+
 def test_non_tensor_is_a_mismatch() -> None:
     mismatch = check([1.0, 2.0], torch.tensor([1.0, 2.0]))
     assert mismatch is not None

@@ -29,13 +29,6 @@ TINY = [
 ]
 
 
-@pytest.fixture(scope="module")
-def small_text(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("data") / "small.txt"
-    path.write_text(load_text()[:20_000], encoding="utf-8")
-    return path
-
-
 def tiny_config(out_dir: Path, text: Path, *sets: str) -> Config:
     return load_config(sets=[*TINY, f"train.out_dir={out_dir}", f"data.path={text}", *sets])
 

@@ -14,7 +14,7 @@ def test_default_is_nanogpt_baby_gpt() -> None:
     m, t = cfg.model, cfg.train
     assert (m.n_layer, m.n_head, m.n_embd, m.block_size, m.dropout, m.bias) == (4, 4, 128, 64, 0.0, True)
     assert (t.batch_size, t.max_iters, t.learning_rate, t.min_lr, t.lr_decay_iters) == (12, 2000, 1e-3, 1e-4, 2000)
-    assert (t.warmup_iters, t.weight_decay, t.beta1, t.beta2, t.grad_clip) == (100, 0.0, 0.9, 0.99, 1.0)
+    assert (t.warmup_iters, t.weight_decay, t.beta1, t.beta2, t.grad_clip) == (100, 0.0, 0.8, 0.999, 1.0)
     assert (t.eval_interval, t.eval_iters) == (250, 20)
     assert cfg.components == {"default": "impl"}
     assert cfg.data.path == "" and cfg.data.train_fraction == 0.9

@@ -58,6 +58,8 @@ class Context:
     ref_impl: Implementation
     settings: hypothesis.settings
     stat_seed: int = 0
+    # Where this check's tensors and modules live (conformance.devices.for_check picks it).
+    device: torch.device = field(default_factory=lambda: torch.device("cpu"))
     unsupported: list[str] = field(default_factory=list)
     examples_run: int = 0
 

@@ -32,6 +32,8 @@ def build_module(ctx: Context, example: Example, init: dict[str, Any], iut: bool
     module = call(cls, **init, what=f"{cls.__name__}(**{init!r})")
     if example.dtype != "float32":
         module = call(module.to, dtype_of(example.dtype), what=f"{type(module).__name__}.to({example.dtype})")
+    if ctx.device.type != "cpu":
+        module = call(module.to, ctx.device, what=f"{type(module).__name__}.to({str(ctx.device)!r})")
     if not example.train:
         call(module.eval, what=f"{type(module).__name__}.eval()")
     return module
@@ -43,7 +45,7 @@ def perturb_weights(module: Any, seed: int) -> None:
     with torch.no_grad():
         for p in module.parameters():
             if p.is_floating_point():
-                p.add_((torch.randn(p.shape, generator=gen, dtype=torch.float64) * 0.1).to(p.dtype))
+                p.add_((torch.randn(p.shape, generator=gen, dtype=torch.float64) * 0.1).to(p.device, p.dtype))
 
 
 def snapshot(module: Any) -> dict[str, torch.Tensor]:
@@ -66,7 +68,7 @@ def load_weights(ctx: Context, state: dict[str, torch.Tensor], iut_module: Any) 
 
 def run_both(ctx: Context, example: Example) -> tuple[Side, Side]:
     """Forward the example through the reference and the IUT; outputs are compared by the caller."""
-    mat = Materialized(example)
+    mat = Materialized(example, ctx.device)
     sides = []
     state: dict[str, torch.Tensor] = {}
     # The reference module's random initial weights (which the IUT then loads) follow the example's seed, so that a
@@ -123,7 +125,7 @@ def upstream_gradients(example: Example, outputs: list[torch.Tensor]) -> list[to
     grads = []
     for out in outputs:
         g = torch.randn(out.shape, generator=gen, dtype=torch.float64) * scale
-        grads.append(g.to(out.dtype))
+        grads.append(g.to(out.device, out.dtype))
     return grads
 
 

@@ -38,14 +38,17 @@ class _Run:
     grads: list[list[torch.Tensor | None]]
 
     @classmethod
-    def of(cls, example: Example) -> _Run:
+    def of(cls, example: Example, device: torch.device) -> _Run:
+        # Drawn on the CPU, then moved: every device sees the same numbers.
         gen = torch.Generator().manual_seed(example.seed)
         dtype = dtype_of(example.dtype)
         shapes = [tuple(s) for s in example.extra["shapes"]]
-        initial = [torch.randn(s, generator=gen, dtype=torch.float64).to(dtype) for s in shapes]
+        initial = [torch.randn(s, generator=gen, dtype=torch.float64).to(device, dtype) for s in shapes]
         grads = [
             [
-                None if scale is None else (torch.randn(s, generator=gen, dtype=torch.float64) * scale).to(dtype)
+                None
+                if scale is None
+                else (torch.randn(s, generator=gen, dtype=torch.float64) * scale).to(device, dtype)
                 for s, scale in zip(shapes, step, strict=True)
             ]
             for step in example.extra["grads"]
@@ -159,7 +162,7 @@ def _advance(ctx: Context, example: Example, run: _Run, reference: _Side, others
 
 
 def _start(ctx: Context, example: Example) -> tuple[_Run, _Side, _Side]:
-    run = _Run.of(example)
+    run = _Run.of(example, ctx.device)
     return (
         run,
         _build(ctx, example, _leaves(run.initial), iut=False),

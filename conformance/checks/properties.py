@@ -46,7 +46,7 @@ def _statement(prop: Property) -> str:
 def properties(ctx: Context, example: Example | None) -> None:
     """Every property function of the entry holds on the implementation under test."""
     assert example is not None
-    mat = Materialized(example)
+    mat = Materialized(example, ctx.device)
     for prop in _properties(ctx.entry):
         init, args, kwargs = mat.copy()
         module = ctx.entry.kind == "module"

@@ -94,7 +94,7 @@ class _Driver:
         self.p_name: str = spec["p"]
         self.switch: str | None = spec.get("training")
         self.module = ctx.entry.kind == "module"
-        self.mat = Materialized(example)
+        self.mat = Materialized(example, ctx.device)
         self.ref_module: Any = None
 
     @property
@@ -181,7 +181,7 @@ def _run(ctx: Context, spec: Mapping[str, Any]) -> None:
         raise ReferenceFailed(f"spec entry {ctx.entry.name}: the p = 0 output of extra['random_mask'] has zeros")
     n = base.numel()
     gen = torch.Generator().manual_seed(ctx.stat_seed + 1)
-    upstream = torch.randn(base.shape, generator=gen, dtype=torch.float64).to(base.dtype)
+    upstream = torch.randn(base.shape, generator=gen, dtype=torch.float64).to(base.device, base.dtype)
 
     # Off means identity: p = 0 while training, and any p when switched off.
     ctx.expect_close(driver.call(0.0, True).out, base, dtype, "output with p = 0")
