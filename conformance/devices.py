@@ -26,7 +26,7 @@ def resolve(name: str | torch.device | None = None) -> torch.device:
     """The device named by ``name`` (default: ``$NNSPEC_DEVICE``, else cpu), checked to be usable here."""
     if name is None:
         name = os.environ.get("NNSPEC_DEVICE") or "cpu"
-    device: torch.device = usable_device(name)
+    device = usable_device(name)
     if device.type == "meta":
         raise ValueError("device 'meta' holds no values to compare; choose cpu, cuda or another real device")
     return device

@@ -29,10 +29,9 @@ class ConfigError(ValueError):
 def device_of(name: str, what: str = "device") -> torch.device:
     """The torch device ``name``, checked to be present on this machine (ConfigError naming ``what`` otherwise)."""
     try:
-        device: torch.device = usable_device(name)
+        return usable_device(name)
     except ValueError as exc:
         raise ConfigError(f"{what}: {exc}") from None
-    return device
 
 
 @dataclass

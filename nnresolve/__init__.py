@@ -20,7 +20,10 @@ import tomllib
 import types
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import torch
 
 __all__ = ["Implementation", "MissingComponent", "import_object", "load_map_file", "usable_device"]
 
@@ -35,7 +38,7 @@ class MissingComponent(LookupError):
         self.reason = reason
 
 
-def usable_device(name: Any) -> Any:
+def usable_device(name: str | torch.device) -> torch.device:
     """The ``torch.device`` that ``name`` names, checked to be present here; ValueError saying why otherwise."""
     import torch
 
