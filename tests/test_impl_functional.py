@@ -12,6 +12,7 @@ import torch
 import torch.nn.functional as TF
 
 import impl.nn.functional as F
+from impl.nn.functional._autograd import broadcasts_to
 
 
 def _clone(a: Any) -> Any:
@@ -146,6 +147,21 @@ def test_linear_errors() -> None:
     assert_same_error(lambda: F.linear(x, w64), lambda: TF.linear(x, w64), "torch.float32", "torch.float64")
     w3, b = torch.randn(4, 3), torch.randn(5)
     assert_same_error(lambda: F.linear(x, w3, b), lambda: TF.linear(x, w3, b), "[5]", "[2, 4]")
+    b3 = torch.randn(1, 2, 4)  # would broadcast to the output, but only by adding a dimension to it
+    assert_same_error(lambda: F.linear(x, w3, b3), lambda: TF.linear(x, w3, b3), "[1, 2, 4]", "[2, 4]")
+
+
+def test_broadcasts_to_agrees_with_torch_broadcast_shapes() -> None:
+    """The fast shape check the linear and attention wrappers use, against torch's rule on every small pair."""
+    dims = [(), *((d,) for d in (0, 1, 3)), *((a, b) for a in (0, 1, 3) for b in (0, 1, 3))]
+    shapes = [*dims, (1, 1, 3), (2, 1, 3)]
+    for shape in shapes:
+        for target in shapes:
+            try:
+                expected = torch.broadcast_shapes(shape, target) == target
+            except RuntimeError:
+                expected = False
+            assert broadcasts_to(shape, target) == expected, f"broadcasts_to({shape}, {target})"
 
 
 # ---------------------------------------------------------------------------------------------- embedding

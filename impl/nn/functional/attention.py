@@ -13,7 +13,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from impl.nn.functional._autograd import apply, once_differentiable_fast, scalar
+from impl.nn.functional._autograd import apply, broadcasts_to, once_differentiable_fast, scalar
 
 __all__ = ["causal_mask", "scaled_dot_product_attention"]
 
@@ -317,7 +317,7 @@ def scaled_dot_product_attention(
     if is_causal:
         mask = _causal_bias(L, S, q.dtype, query.device)
     if mask is not None:
-        if torch.broadcast_shapes(mask.shape, mask_shape) != mask_shape:
+        if not broadcasts_to(mask.shape, mask_shape):
             raise RuntimeError(
                 f"attn_mask of shape {list(mask.shape)} does not broadcast to the attention scores' shape "
                 f"{list(mask_shape)}"
