@@ -7,7 +7,8 @@ impl.train`` uses every core).
 Run with ``tox -e bench`` (or ``pytest benchmarks/bench_gpt_train.py --benchmark-enable``); the summary prints
 impl/torch of the median ms/iter. With ``NNSPEC_NANOGPT_DIR`` naming a checkout of karpathy/nanoGPT, its own model
 and training step (``GPT``, ``configure_optimizers``, clip, step, zero_grad) run as a third side on the same
-batches, and the summary adds impl/nanoGPT.
+batches, and the summary adds impl/nanoGPT. Another benchmark serves one component from torch at a time (the rest
+from impl) and prints what each swap saves: where impl's step spends its extra time.
 """
 
 from __future__ import annotations
@@ -36,9 +37,10 @@ def tokens() -> torch.Tensor:
     return train_val_split(torch.tensor(CharTokenizer.from_text(text).encode(text)))[0]
 
 
-def _step(name: str, tokens: torch.Tensor) -> Callable[[], None]:
-    """One ``impl.train`` iteration of the default config with every component from ``name``."""
-    cfg = load_config(sets=[f"components.default={name}"])
+def _step(name: str, tokens: torch.Tensor, *overrides: str) -> Callable[[], None]:
+    """One ``impl.train`` iteration of the default config with every component from ``name``, but for the
+    ``overrides`` (``"LayerNorm=torch"``)."""
+    cfg = load_config(sets=[f"components.default={name}", *(f"components.{o}" for o in overrides)])
     tc = cfg.train
     nn = Components.from_config(cfg.components)
     torch.manual_seed(tc.seed)
@@ -64,6 +66,22 @@ def test_gpt_train_iteration(benchmark: Any, tokens: torch.Tensor, threads: int)
             step()
     group = "GPT train iteration (default config)" + ("" if threads == 1 else f", {threads} threads")
     run_interleaved(benchmark, group, sides, rounds=30)
+
+
+# The components whose implementation differs in cost: each is served from torch in turn, the rest from impl.
+SWAPPED = ("Linear", "Embedding", "LayerNorm", "GELU", "scaled_dot_product_attention", "cross_entropy", "AdamW",
+           "clip_grad_norm_")  # fmt: skip
+
+
+def test_gpt_train_iteration_one_component_from_torch(benchmark: Any, tokens: torch.Tensor) -> None:
+    """Where impl's training step spends its extra time: the step with one component served by torch, for each
+    component in turn, interleaved with all-impl and all-torch steps. The summary prints what each swap saves."""
+    sides = {"torch": _step("torch", tokens), "impl": _step("impl", tokens)}
+    sides |= {f"{name} from torch": _step("impl", tokens, f"{name}=torch") for name in SWAPPED}
+    for step in sides.values():
+        for _ in range(3):
+            step()
+    run_interleaved(benchmark, "GPT train iteration, one component from torch", sides, rounds=30)
 
 
 def _nanogpt_model(directory: str) -> Any:

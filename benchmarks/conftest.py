@@ -47,6 +47,18 @@ def against_nanogpt(benchmarks: list[Any]) -> list[tuple[str, float, float]]:
     ]
 
 
+def other_sides(benchmarks: list[Any]) -> list[tuple[str, str, float, float]]:
+    """(group, side, side median s, impl median s) for every side beyond torch, impl and nanoGPT (variants of
+    impl, such as impl with one component from torch)."""
+    return [
+        (g, side, t, s["impl"])
+        for g, s in sorted(medians(benchmarks).items())
+        if "impl" in s
+        for side, t in s.items()
+        if side not in ("torch", "impl", "nanoGPT")
+    ]
+
+
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     session = getattr(config, "_benchmarksession", None)
     if session is None or not session.benchmarks:
@@ -62,3 +74,5 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         tr.write_line(f"{group.ljust(width)}  {t * 1e3:9.3f}  {i * 1e3:9.3f}  {r:6.2f}")
     for group, nanogpt, impl in against_nanogpt(session.benchmarks):
         tr.write_line(f"{group}: nanoGPT {nanogpt * 1e3:.3f} ms, impl/nanoGPT {impl / nanogpt:.2f}")
+    for group, side, t, impl in other_sides(session.benchmarks):
+        tr.write_line(f"{group}: {side} {t * 1e3:.3f} ms, {(impl - t) * 1e3:+.3f} ms saved against impl")

@@ -95,3 +95,19 @@ def test_setup_runs_untimed_before_every_call() -> None:
     bench = FakeBenchmark()
     run_interleaved(bench, "group", {"a": lambda n: seen.append(("a", n))}, setup={"a": setup}, rounds=3)
     assert seen == [("a", 1), ("a", 2), ("a", 3)]  # a fresh argument for every call
+
+
+def test_summary_rows_compare_sides_of_a_group() -> None:
+    """The summary's impl/torch ratio per group, and each further side (impl with one component from torch)
+    against impl; groups without an impl side give no rows."""
+    from benchmarks.conftest import other_sides, ratios
+
+    def bench(group: str, sides: dict[str, float]) -> Any:
+        return type("Bench", (), {"group": group, "stats": object(), "extra_info": {"sides": sides}})()
+
+    runs = [
+        bench("step", {"torch": 2.0, "impl": 3.0, "GELU from torch": 2.5}),
+        bench("torch only", {"torch": 1.0}),
+    ]
+    assert ratios(runs) == [("step", 2.0, 3.0, 1.5)]
+    assert other_sides(runs) == [("step", "GELU from torch", 2.5, 3.0)]
