@@ -22,23 +22,27 @@ _UPCAST = (torch.float16, torch.bfloat16)
 _LOG2E = 1.0 / math.log(2.0)
 
 
-def _masked_softmax2(scores: Tensor) -> Tensor:
-    r"""Softmax over the last axis of scores given in base 2, :math:`2^{s_j} / \sum_k 2^{s_k}`, where a row that is
-    entirely -inf gives zeros (a plain softmax gives NaN). The scores buffer is consumed.
+def _masked_softmax2(scores: Tensor, masked: bool) -> Tensor:
+    r"""Softmax over the last axis of scores given in base 2, :math:`2^{s_j} / \sum_k 2^{s_k}`, where, with
+    ``masked``, a row that is entirely -inf gives zeros (a plain softmax gives NaN). The scores buffer is consumed.
 
     Base 2 because torch's CPU ``exp2`` is vectorised and several times faster than its ``exp``; the factor
     :math:`\log_2 e` rides on the scale that the scores' GEMM applies anyway.
     """
     if scores.shape[-1] == 0:
         return scores
-    # A fully masked row has maximum -inf; lifting it to the lowest finite value makes its 2^(-inf - m) = 0
-    # everywhere, and changes no other row (a row with a finite score has its maximum above that value).
-    m = scores.amax(-1, keepdim=True).clamp_min_(torch.finfo(scores.dtype).min)
+    m = scores.amax(-1, keepdim=True)
+    if masked:
+        # A fully masked row has maximum -inf; lifting it to the lowest finite value makes its 2^(-inf - m) = 0
+        # everywhere, and changes no other row (a row with a finite score has its maximum above that value).
+        m.clamp_min_(torch.finfo(scores.dtype).min)
     e = scores.sub_(m).exp2_()
     s = e.sum(-1, keepdim=True)
-    # s >= 1 whenever the row has a finite score (its maximum contributes 2^0 = 1); s = 0 only for a fully
-    # masked row, whose e is all zeros, so clamping s to 1 turns 0/0 into 0 and changes nothing else.
-    return e.mul_(s.clamp_min_(1.0).reciprocal_())
+    if masked:
+        # s >= 1 whenever the row has a finite score (its maximum contributes 2^0 = 1); s = 0 only for a fully
+        # masked row, whose e is all zeros, so clamping s to 1 turns 0/0 into 0 and changes nothing else.
+        s.clamp_min_(1.0)
+    return e.mul_(s.reciprocal_())
 
 
 def _gemm_bias(mask: Tensor, score_shape: tuple[int, ...], m: int, dtype: torch.dtype) -> Tensor | None:
@@ -105,22 +109,21 @@ class _Attention(torch.autograd.Function):
         score_shape: tuple[int, ...],
         scale: float,
         dropout_p: float,
+        rows_may_be_empty: bool,
     ) -> Tensor:
         (m, e), s, ev = q.shape[-2:], k.shape[-2], v.shape[-1]
         n = math.prod(q.shape[:-2])
         q3, k3, v3 = q.reshape(n, m, e), k.reshape(n, s, e), v.reshape(n, s, ev)  # one copy each when strided
         bias = None if mask is None else _gemm_bias(mask, score_shape, m, q.dtype)
-        if bias is not None:
-            # (N, M, S) = (c Q K^T + B) log2(e)
-            scores = torch.baddbmm(bias, q3, k3.transpose(1, 2), alpha=scale * _LOG2E)
-        else:
-            scores = torch.bmm(q3, k3.transpose(1, 2)).mul_(scale * _LOG2E)  # (N, M, S)
-            if mask is not None:  # a mask that varies along a batch axis, applied to the (*, [G,] L, S) view
-                if mask.dtype == torch.bool:
-                    scores.view(score_shape).masked_fill_(mask.logical_not(), -math.inf)
-                else:
-                    scores.view(score_shape).add_(mask, alpha=_LOG2E)
-        p = _masked_softmax2(scores)  # (N, M, S)
+        # (N, M, S) = (c Q K^T + B) log2(e); without B, beta = 0 ignores the added term
+        added, beta = (scalar(0.0, q.dtype), 0.0) if bias is None else (bias, 1.0)
+        scores = torch.baddbmm(added, q3, k3.transpose(1, 2), beta=beta, alpha=scale * _LOG2E)
+        if bias is None and mask is not None:  # a mask that varies along a batch axis, on the (*, [G,] L, S) view
+            if mask.dtype == torch.bool:
+                scores.view(score_shape).masked_fill_(mask.logical_not(), -math.inf)
+            else:
+                scores.view(score_shape).add_(mask, alpha=_LOG2E)
+        p = _masked_softmax2(scores, rows_may_be_empty)  # (N, M, S)
         keep = None
         p_used = p
         if dropout_p > 0.0:
@@ -162,7 +165,7 @@ class _Attention(torch.autograd.Function):
             if need_k:
                 grad_k = torch.baddbmm(zero, grad_s.transpose(1, 2), q3, beta=0.0, alpha=ctx.scale)
                 grad_k = grad_k.view(ctx.saved_shapes[1])  # (N, S, E)
-        return grad_q, grad_k, grad_v, grad_mask, None, None, None
+        return grad_q, grad_k, grad_v, grad_mask, None, None, None, None
 
 
 def causal_mask(new: int, total: int, offset: int = 0, device: torch.device | None = None) -> Tensor:
@@ -227,6 +230,11 @@ def _validate(
 def _broadcast(*shapes: torch.Size) -> tuple[int, ...]:
     # torch.broadcast_shapes is slow Python; decoding calls this for every layer and token, mostly with equal shapes.
     return shapes[0] if shapes[0] == shapes[1] == shapes[2] else torch.broadcast_shapes(*shapes)
+
+
+def _expand(t: Tensor, batch: tuple[int, ...]) -> Tensor:
+    """``t`` with its batch dimensions (all but the last two) broadcast to ``batch``; ``t`` itself when they match."""
+    return t if t.shape[:-2] == batch else t.expand(*batch, *t.shape[-2:])
 
 
 def _groups(query: Tensor, key: Tensor, value: Tensor, enable_gqa: bool) -> int:
@@ -302,7 +310,7 @@ def scaled_dot_product_attention(
     batch: tuple[int, ...]
     if g == 1:
         batch = _broadcast(query.shape[:-2], key.shape[:-2], value.shape[:-2])
-        q = query.expand(*batch, L, E)
+        q = _expand(query, batch)
         score_shape = mask_shape = (*batch, L, S)
     else:
         outer = _broadcast(query.shape[:-3], key.shape[:-3], value.shape[:-3])
@@ -310,8 +318,7 @@ def scaled_dot_product_attention(
         q = query.expand(*outer, hk * g, L, E).reshape(*outer, hk, g * L, E)  # a view when nothing broadcasts
         batch = (*outer, hk)
         score_shape, mask_shape = (*batch, g, L, S), (*outer, hk * g, L, S)
-    k = key.expand(*batch, S, E)
-    v = value.expand(*batch, S, value.shape[-1])
+    k, v = _expand(key, batch), _expand(value, batch)
 
     mask = attn_mask
     if is_causal:
@@ -328,7 +335,8 @@ def scaled_dot_product_attention(
             # The mask's head axis (H_q or 1) becomes (H_k, G) or (1, 1) to match the grouped scores.
             mask = mask.unflatten(-3, (hk, g)) if mask.shape[-3] > 1 else mask.unsqueeze(-3)
 
-    out = apply(_Attention, q, k, v, mask, score_shape, c, float(dropout_p))
+    # Only an attn_mask can leave a query no key to attend to: is_causal always lets query i see key 0.
+    out = apply(_Attention, q, k, v, mask, score_shape, c, float(dropout_p), attn_mask is not None)
     if g > 1:
         out = out.view(*outer, hk * g, L, value.shape[-1])  # (*, H_q, L, Ev)
-    return out.to(in_dtype)
+    return out if out.dtype == in_dtype else out.to(in_dtype)
