@@ -42,9 +42,11 @@ def broadcasts_to(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
 
 
 @cache
-def scalar(value: float, dtype: torch.dtype) -> Tensor:
-    """A 0-dim tensor: the fused ops take a tensor where a constant is added."""
-    return torch.tensor(value, dtype=dtype)
+def scalar(value: float, dtype: torch.dtype, device: torch.device) -> Tensor:
+    """A 0-dim tensor: the fused ops take a tensor where a constant is added. It lives on the device of the tensors
+    it meets: a ternary op (``addcmul``) or a GEMM (``baddbmm``) refuses a CPU one beside CUDA tensors, or allocates
+    its result on the CPU."""
+    return torch.tensor(value, dtype=dtype, device=device)
 
 
 class _NoGraph:

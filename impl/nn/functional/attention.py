@@ -116,7 +116,7 @@ class _Attention(torch.autograd.Function):
         q3, k3, v3 = q.reshape(n, m, e), k.reshape(n, s, e), v.reshape(n, s, ev)  # one copy each when strided
         bias = None if mask is None else _gemm_bias(mask, score_shape, m, q.dtype)
         # (N, M, S) = (c Q K^T + B) log2(e); without B, beta = 0 ignores the added term
-        added, beta = (scalar(0.0, q.dtype), 0.0) if bias is None else (bias, 1.0)
+        added, beta = (scalar(0.0, q.dtype, q.device), 0.0) if bias is None else (bias, 1.0)
         scores = torch.baddbmm(added, q3, k3.transpose(1, 2), beta=beta, alpha=scale * _LOG2E)
         if bias is None and mask is not None:  # a mask that varies along a batch axis, on the (*, [G,] L, S) view
             if mask.dtype == torch.bool:
@@ -158,7 +158,7 @@ class _Attention(torch.autograd.Function):
             if need_mask:
                 grad_mask = grad_s.view(ctx.score_shape).sum_to_size(ctx.mask_shape)
             # c applied inside the GEMMs (beta = 0 ignores the added term), not as a pass of its own
-            zero = scalar(0.0, grad_s.dtype)
+            zero = scalar(0.0, grad_s.dtype, grad_s.device)
             if need_q:
                 grad_q = torch.baddbmm(zero, grad_s, k3, beta=0.0, alpha=ctx.scale)  # (N, M, E)
                 grad_q = grad_q.view(ctx.saved_shapes[0])

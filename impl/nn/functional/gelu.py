@@ -74,7 +74,7 @@ def _gelu_f32(x: Tensor, need_grad: bool) -> tuple[Tensor, Tensor | None]:
     size = max(n, 1) if n <= 2 * _CHUNK else _CHUNK
     t_buf = torch.empty(size, dtype=f32, device=x.device)
     g_buf = deriv if deriv is not None else torch.empty(size, dtype=f32, device=x.device)
-    shift, a0, a1, a2 = (scalar(v, f32) for v in (_SHIFT, *_LOGIT_PHI[:3]))
+    shift, a0, a1, a2 = (scalar(v, f32, x.device) for v in (_SHIFT, *_LOGIT_PHI[:3]))
     a3, b = _LOGIT_PHI[3], _LOGIT_PHI_EXP
     for lo in range(0, n, size):
         hi = min(lo + size, n)
@@ -110,7 +110,7 @@ def _gelu_erf(x: Tensor, need_grad: bool) -> tuple[Tensor, Tensor | None]:
 def _gelu_tanh(x: Tensor, need_grad: bool) -> tuple[Tensor, Tensor | None]:
     r""":math:`y = x\,s`, :math:`s = \sigma(2u)`, and with ``need_grad``
     :math:`dy/dx = s + x\,s(1-s)\,(a + 3b\,x^2)` where :math:`2u = x(a + b\,x^2)`."""
-    a = scalar(_A2, x.dtype)
+    a = scalar(_A2, x.dtype, x.device)
     x2 = torch.mul(x, x)
     s = torch.add(a, x2, alpha=_B2).mul_(x).sigmoid_()  # sigma(x (a + b x^2))
     deriv = None

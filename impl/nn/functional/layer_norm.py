@@ -56,7 +56,7 @@ class _LayerNorm(torch.autograd.Function):
         x_hat = torch.sub(x, x.sum(-1, keepdim=True), alpha=inv_n)  # centred, then normalised in place
         # biased variance from the 2-norm: one vectorised pass (torch.var_mean is far slower on CPU)
         norm = torch.linalg.vector_norm(x_hat, dim=-1, keepdim=True)  # (*, 1)
-        rstd = torch.addcmul(scalar(eps, x.dtype), norm, norm, value=inv_n).rsqrt_()
+        rstd = torch.addcmul(scalar(eps, x.dtype, x.device), norm, norm, value=inv_n).rsqrt_()
         x_hat.mul_(rstd)
         if w is not None and b is not None:
             y = torch.addcmul(b, x_hat, w)
