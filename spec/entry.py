@@ -23,6 +23,7 @@ Fill = Literal["normal", "uniform", "index", "probs", "ones", "zeros", "bool"]
 CHECKS: tuple[str, ...] = (
     "forward",
     "backward",
+    "no_grad",
     "parameters",
     "state_dict",
     "init",

@@ -14,6 +14,10 @@ def test_backward(conformance_case: Case) -> None:
     conformance_case.run()
 
 
+def test_no_grad(conformance_case: Case) -> None:
+    conformance_case.run()
+
+
 def test_parameters(conformance_case: Case) -> None:
     conformance_case.run()
 

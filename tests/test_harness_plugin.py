@@ -206,3 +206,12 @@ def test_parametrize_with_checks_marks() -> None:
     assert not params[0].marks
     (xfail,) = params[1].marks
     assert xfail.name == "xfail" and xfail.kwargs == {"reason": "why", "strict": True}
+
+
+def test_the_suite_has_a_test_for_every_check() -> None:
+    """tests/test_conformance.py runs each check through its ``test_<check>`` function: one missing is a check
+    that the default test run silently never makes."""
+    import tests.test_conformance as suite_module
+
+    tested = {name.removeprefix("test_") for name in vars(suite_module) if name.startswith("test_")}
+    assert tested == set(spec.CHECKS)

@@ -384,6 +384,20 @@ def test_gelu_special_values(approximate: str) -> None:
     assert F.gelu(torch.tensor(float("inf")), approximate).item() == float("inf")
 
 
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.bfloat16])
+@pytest.mark.parametrize("n", [33, (1 << 14) + 1], ids=["small", "large"])  # both sides of the small-input form
+def test_gelu_without_a_graph_matches_torch(approximate: str, dtype: torch.dtype, n: int) -> None:
+    # magnitudes from 1e-2 to 1e4 (both tails saturate), and the special values torch and impl agree on
+    x = _randn(n, seed=2, grad=False) * torch.logspace(-2, 4, n, dtype=torch.float64).float()
+    x = torch.cat([torch.tensor([0.0, -0.0, float("-inf"), float("nan")]), x]).to(dtype)
+    with torch.no_grad():
+        got = F.gelu(x, approximate)
+    assert got.dtype == dtype and not got.requires_grad
+    torch.testing.assert_close(got, TF.gelu(x, approximate=approximate), equal_nan=True)
+    assert F.gelu(torch.tensor(float("inf"), dtype=dtype), approximate).item() == float("inf")
+
+
 def test_gelu_errors() -> None:
     x = torch.randn(3)
     assert_same_error(lambda: F.gelu(x, approximate="fast"), lambda: TF.gelu(x, approximate="fast"), "'fast'")

@@ -54,7 +54,7 @@ ENTRIES = [
         path="nn.Dropout",
         kind="module",
         page="dropout",
-        checks=("forward", "backward", "parameters", "state_dict", "dtype", "errors", "random_mask"),
+        checks=("forward", "backward", "no_grad", "parameters", "state_dict", "dtype", "errors", "random_mask"),
         examples=_module_examples(),
         errors=(
             ErrorCase("p below 0", Example(init={"p": -0.1}, args=(T((2, 3)),)), raises=("ValueError",)),
@@ -67,7 +67,7 @@ ENTRIES = [
         path="nn.functional.dropout",
         kind="function",
         page="dropout",
-        checks=("forward", "backward", "dtype", "errors", "random_mask"),
+        checks=("forward", "backward", "no_grad", "dtype", "errors", "random_mask"),
         examples=_function_examples(),
         errors=(
             ErrorCase("p below 0", Example(args=(T((2, 3)),), kwargs={"p": -0.1}), raises=("ValueError",)),

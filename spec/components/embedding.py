@@ -75,7 +75,7 @@ ENTRIES = [
         path="nn.Embedding",
         kind="module",
         page="embedding",
-        checks=("forward", "backward", "parameters", "state_dict", "init", "dtype", "stability", "errors"),
+        checks=("forward", "backward", "no_grad", "parameters", "state_dict", "init", "dtype", "stability", "errors"),
         examples=_module_examples(),
         stability=_stability_examples(),
         init_example=Example(init={"num_embeddings": 1000, "embedding_dim": 100}),
@@ -109,7 +109,7 @@ ENTRIES = [
         path="nn.functional.embedding",
         kind="function",
         page="embedding",
-        checks=("forward", "backward", "dtype", "errors"),
+        checks=("forward", "backward", "no_grad", "dtype", "errors"),
         examples=_function_examples(),
         errors=(
             ErrorCase("index equal to the number of rows", _call(T((3,), fill="index", low=5, high=6), T((5, 3)))),

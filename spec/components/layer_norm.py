@@ -124,7 +124,7 @@ ENTRIES = [
         path="nn.LayerNorm",
         kind="module",
         page="layer_norm",
-        checks=("forward", "backward", "parameters", "state_dict", "init", "dtype", "stability", "errors"),
+        checks=("forward", "backward", "no_grad", "parameters", "state_dict", "init", "dtype", "stability", "errors"),
         examples=_module_examples(),
         stability=_module_stability(),
         init_example=Example(init={"normalized_shape": (100, 1000)}),
@@ -148,7 +148,7 @@ ENTRIES = [
         path="nn.functional.layer_norm",
         kind="function",
         page="layer_norm",
-        checks=("forward", "backward", "dtype", "stability", "errors"),
+        checks=("forward", "backward", "no_grad", "dtype", "stability", "errors"),
         examples=_function_examples(),
         stability=_function_stability(),
         errors=(

@@ -57,7 +57,7 @@ ENTRIES = [
         path="nn.Linear",
         kind="module",
         page="linear",
-        checks=("forward", "backward", "parameters", "state_dict", "init", "dtype", "stability", "errors"),
+        checks=("forward", "backward", "no_grad", "parameters", "state_dict", "init", "dtype", "stability", "errors"),
         examples=_module_examples(),
         stability=_stability_examples(),
         init_example=Example(init={"in_features": 256, "out_features": 384}),
@@ -73,7 +73,7 @@ ENTRIES = [
         path="nn.functional.linear",
         kind="function",
         page="linear",
-        checks=("forward", "backward", "dtype", "errors"),
+        checks=("forward", "backward", "no_grad", "dtype", "errors"),
         examples=_function_examples(),
         errors=(
             ErrorCase("weight's in_features differs from the input's", Example(args=(T((2, 5)), T((3, 4)), None))),

@@ -68,7 +68,7 @@ ENTRIES = [
         path="nn.RMSNorm",
         kind="module",
         page="rms_norm",
-        checks=("forward", "backward", "parameters", "state_dict", "init", "dtype", "stability", "errors"),
+        checks=("forward", "backward", "no_grad", "parameters", "state_dict", "init", "dtype", "stability", "errors"),
         examples=_module_examples(),
         stability=_stability_examples(),
         init_example=Example(init={"normalized_shape": 384}),
@@ -88,7 +88,7 @@ ENTRIES = [
         path="nn.functional.rms_norm",
         kind="function",
         page="rms_norm",
-        checks=("forward", "backward", "dtype", "errors"),
+        checks=("forward", "backward", "no_grad", "dtype", "errors"),
         examples=_function_examples(),
         errors=(
             ErrorCase("normalized_shape differs from the input's trailing shape", Example(args=(T((2, 4)), (5,)))),

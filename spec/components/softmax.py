@@ -75,7 +75,7 @@ def _function(name: str) -> Entry:
         path=f"nn.functional.{name}",
         kind="function",
         page="softmax",
-        checks=("forward", "backward", "dtype", "stability", "errors"),
+        checks=("forward", "backward", "no_grad", "dtype", "stability", "errors"),
         examples=_function_examples(),
         stability=_function_stability(),
         errors=_FUNCTION_ERRORS,
@@ -88,7 +88,7 @@ ENTRIES = [
         path="nn.Softmax",
         kind="module",
         page="softmax",
-        checks=("forward", "backward", "parameters", "state_dict", "dtype", "stability", "errors"),
+        checks=("forward", "backward", "no_grad", "parameters", "state_dict", "dtype", "stability", "errors"),
         examples=_module_examples(),
         stability=_module_stability(),
         errors=(
