@@ -17,7 +17,18 @@ import torch
 from nnresolve import usable_device
 
 ON_DEVICE = frozenset(
-    {"forward", "backward", "no_grad", "dtype", "stability", "random_mask", "trajectory", "resume", "properties"}
+    {
+        "forward",
+        "backward",
+        "no_grad",
+        "strided",
+        "dtype",
+        "stability",
+        "random_mask",
+        "trajectory",
+        "resume",
+        "properties",
+    }
 )
 CPU = torch.device("cpu")
 

@@ -63,19 +63,40 @@ def _build(value: Any, float_dtype: torch.dtype, gen: torch.Generator) -> Any:
     return value
 
 
-def _mark(value: Any, spec: Any, device: torch.device) -> Any:
-    """Fresh leaf copies of built tensors on ``device``, with requires_grad where the placeholder asks for it."""
+def strided(t: torch.Tensor) -> torch.Tensor:
+    """The values of ``t`` in a non-contiguous layout: every other element of a buffer twice as long in the last
+    dimension, and, with two or more dimensions, the first two dimensions swapped in memory (the layout of
+    attention's heads split off a projection, ``x.view(B, T, H, D).transpose(1, 2)``). A 0-dim tensor stays as it
+    is."""
+    if t.dim() == 0:
+        return t
+    shape = list(t.shape)
+    buffer_shape = [*shape[:-1], 2 * shape[-1]]
+    if t.dim() >= 2:
+        buffer_shape[0], buffer_shape[1] = buffer_shape[1], buffer_shape[0]
+    out = t.new_zeros(buffer_shape)
+    if t.dim() >= 2:
+        out = out.transpose(0, 1)
+    out = out[..., ::2]
+    return out.copy_(t)
+
+
+def _mark(value: Any, spec: Any, device: torch.device, layout: bool = False) -> Any:
+    """Fresh leaf copies of built tensors on ``device``, with requires_grad where the placeholder asks for it; with
+    ``layout``, each in the non-contiguous layout of :func:`strided`."""
     if isinstance(value, torch.Tensor):
         leaf = value.detach().to(device, copy=True)
+        if layout:
+            leaf = strided(leaf)  # a view of a buffer that needs no gradient: still a leaf
         if isinstance(spec, T) and spec.grad and leaf.is_floating_point():
             leaf.requires_grad_(True)
         return leaf
     if isinstance(value, tuple):
-        return tuple(_mark(v, s, device) for v, s in zip(value, spec, strict=True))
+        return tuple(_mark(v, s, device, layout) for v, s in zip(value, spec, strict=True))
     if isinstance(value, list):
-        return [_mark(v, s, device) for v, s in zip(value, spec, strict=True)]
+        return [_mark(v, s, device, layout) for v, s in zip(value, spec, strict=True)]
     if isinstance(value, dict):
-        return {k: _mark(v, spec[k], device) for k, v in value.items()}
+        return {k: _mark(v, spec[k], device, layout) for k, v in value.items()}
     return value
 
 
@@ -94,12 +115,14 @@ class Materialized:
         self._args = _build(example.args, dtype, gen)
         self._kwargs = _build(dict(example.kwargs), dtype, gen)
 
-    def copy(self) -> tuple[dict[str, Any], tuple[Any, ...], dict[str, Any]]:
+    def copy(self, strided: bool = False) -> tuple[dict[str, Any], tuple[Any, ...], dict[str, Any]]:
+        """Independent leaves of the constructor arguments, call arguments and keyword arguments; with ``strided``
+        the tensors among the call's arguments come in a non-contiguous layout (:func:`strided`), same values."""
         ex = self.example
         return (
             _mark(self._init, dict(ex.init), self.device),
-            _mark(self._args, ex.args, self.device),
-            _mark(self._kwargs, dict(ex.kwargs), self.device),
+            _mark(self._args, ex.args, self.device, strided),
+            _mark(self._kwargs, dict(ex.kwargs), self.device, strided),
         )
 
 

@@ -10,9 +10,9 @@ import importlib
 import pkgutil
 from functools import cache
 
-from spec.entry import CHECKS, Entry, ErrorCase, Example, T, Tolerance
+from spec.entry import CALL_CHECKS, CHECKS, Entry, ErrorCase, Example, T, Tolerance
 
-__all__ = ["CHECKS", "Entry", "ErrorCase", "Example", "T", "Tolerance", "entries", "get", "page_path"]
+__all__ = ["CALL_CHECKS", "CHECKS", "Entry", "ErrorCase", "Example", "T", "Tolerance", "entries", "get", "page_path"]
 
 
 @cache

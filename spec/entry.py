@@ -24,6 +24,7 @@ CHECKS: tuple[str, ...] = (
     "forward",
     "backward",
     "no_grad",
+    "strided",
     "parameters",
     "state_dict",
     "init",
@@ -36,6 +37,11 @@ CHECKS: tuple[str, ...] = (
     "resume",
     "properties",
 )
+
+
+#: The checks that call a component on the drawn examples and compare its outputs and gradients with the
+#: reference's: as given, without a graph, and with non-contiguous inputs. Every operator's entry lists them.
+CALL_CHECKS: tuple[str, ...] = ("forward", "backward", "no_grad", "strided")
 
 
 def _literal(value: Any) -> str:

@@ -18,6 +18,10 @@ def test_no_grad(conformance_case: Case) -> None:
     conformance_case.run()
 
 
+def test_strided(conformance_case: Case) -> None:
+    conformance_case.run()
+
+
 def test_parameters(conformance_case: Case) -> None:
     conformance_case.run()
 

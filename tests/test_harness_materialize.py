@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from conformance.materialize import Materialized, dtype_of, flatten_tensors, tensors_needing_grad
+from conformance.materialize import Materialized, dtype_of, flatten_tensors, strided, tensors_needing_grad
 from spec import Example, T
 
 
@@ -49,6 +49,30 @@ def test_copies_are_independent_leaves() -> None:
     assert not args_a[1][0].requires_grad and not args_a[2].requires_grad
     # Plain values pass through untouched, containers keep their type.
     assert isinstance(args_a[1], list) and args_a[1][1] == 7 and kwargs_b["name"] == "w"
+
+
+@pytest.mark.parametrize("shape", [(5,), (3, 4), (2, 3, 4), (2, 1, 3, 2), (3, 2, 1)])
+def test_strided_keeps_the_values_in_a_non_contiguous_layout(shape: tuple[int, ...]) -> None:
+    t = torch.randn(shape)
+    s = strided(t)
+    assert torch.equal(s, t) and not s.is_contiguous()
+    assert s.stride(-1) > 1 or shape[-1] == 1  # the last dimension is spaced out (or transposed away)
+    if shape[0] > 1 and shape[1:2] > (1,):  # the first two dimensions swapped in memory: no flat view exists
+        with pytest.raises(RuntimeError, match="view size is not compatible"):
+            s.view(-1)
+    assert strided(torch.tensor(1.5)).item() == 1.5  # 0-dim: nothing to lay out
+
+
+def test_strided_copies_are_leaves_that_take_gradients_and_leave_the_rest_alone() -> None:
+    mat = Materialized(_example(seed=3))
+    (_, args, _), (init_s, args_s, kwargs_s) = mat.copy(), mat.copy(strided=True)
+    assert init_s["table"].is_contiguous()  # constructor arguments keep their layout
+    x = args_s[0]
+    assert not x.is_contiguous() and x.is_leaf and x.requires_grad and torch.equal(x, args[0])
+    assert not args_s[2].is_contiguous() and torch.equal(args_s[2], args[2])  # index tensors too
+    assert not kwargs_s["weight"].is_contiguous() and kwargs_s["weight"].requires_grad
+    (x * 2).sum().backward()
+    assert x.grad is not None and torch.equal(x.grad, torch.full_like(args[0], 2.0))
 
 
 def test_float32_and_float64_see_the_same_numbers_up_to_rounding() -> None:

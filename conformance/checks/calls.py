@@ -66,8 +66,9 @@ def load_weights(ctx: Context, state: dict[str, torch.Tensor], iut_module: Any) 
         ) from exc
 
 
-def run_both(ctx: Context, example: Example) -> tuple[Side, Side]:
-    """Forward the example through the reference and the IUT; outputs are compared by the caller."""
+def run_both(ctx: Context, example: Example, strided: bool = False) -> tuple[Side, Side]:
+    """Forward the example through the reference and the IUT; outputs are compared by the caller. With ``strided``
+    the call's tensors come in a non-contiguous layout, the same values."""
     mat = Materialized(example, ctx.device)
     sides = []
     state: dict[str, torch.Tensor] = {}
@@ -75,7 +76,7 @@ def run_both(ctx: Context, example: Example) -> tuple[Side, Side]:
     # failure replays exactly.
     torch.manual_seed(example.seed)
     for iut in (False, True):
-        init, args, kwargs = mat.copy()
+        init, args, kwargs = mat.copy(strided)
         call = ctx.iut if iut else ctx.ref
         if ctx.entry.kind == "module":
             module = build_module(ctx, example, init, iut)
@@ -163,9 +164,9 @@ def backward_both(ctx: Context, example: Example, ref: Side, iut: Side) -> None:
         ctx.expect_close(actual, expected, grad_dtype, what, scale=scale)
 
 
-def compare_example(ctx: Context, example: Example) -> None:
+def compare_example(ctx: Context, example: Example, strided: bool = False) -> None:
     """Outputs, then gradients where the reference's output has any."""
-    ref, iut = run_both(ctx, example)
+    ref, iut = run_both(ctx, example, strided)
     compare_outputs(ctx, example, ref, iut)
     if any(o.requires_grad for o in ref.outputs):
         backward_both(ctx, example, ref, iut)

@@ -15,7 +15,7 @@ from typing import Any
 import torch
 from hypothesis import strategies as st
 
-from spec.entry import Entry, ErrorCase, Example, T, Tolerance
+from spec.entry import CALL_CHECKS, Entry, ErrorCase, Example, T, Tolerance
 from spec.strategies import float_dtypes, seeds
 
 Comparison = tuple[str, torch.Tensor, torch.Tensor]
@@ -229,7 +229,7 @@ ENTRIES = [
         path="nn.functional.scaled_dot_product_attention",
         kind="function",
         page="scaled_dot_product_attention",
-        checks=("forward", "backward", "no_grad", "dtype", "stability", "errors", "random_mask", "properties"),
+        checks=(*CALL_CHECKS, "dtype", "stability", "errors", "random_mask", "properties"),
         examples=_examples(),
         stability=_stability(),
         tolerance=_TOLERANCE,
@@ -280,7 +280,7 @@ ENTRIES = [
         path="nn.functional.scaled_dot_product_attention",
         kind="function",
         page="gqa",
-        checks=("forward", "backward", "no_grad", "dtype", "properties"),
+        checks=(*CALL_CHECKS, "dtype", "properties"),
         examples=_gqa_examples(),
         tolerance=_TOLERANCE,
         extra={"properties": (repeated_kv_heads,)},

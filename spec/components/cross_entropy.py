@@ -7,7 +7,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from spec.entry import Entry, ErrorCase, Example, T
+from spec.entry import CALL_CHECKS, Entry, ErrorCase, Example, T
 from spec.strategies import features, float_dtypes, seeds
 
 
@@ -114,7 +114,7 @@ ENTRIES = [
         path="nn.CrossEntropyLoss",
         kind="module",
         page="cross_entropy",
-        checks=("forward", "backward", "no_grad", "parameters", "state_dict", "dtype", "stability", "errors"),
+        checks=(*CALL_CHECKS, "parameters", "state_dict", "dtype", "stability", "errors"),
         examples=_module_examples(),
         stability=_module_stability(),
         errors=tuple(ErrorCase(why, Example(init=opts, args=(x, t))) for why, x, t, opts in _BAD),
@@ -124,7 +124,7 @@ ENTRIES = [
         path="nn.functional.cross_entropy",
         kind="function",
         page="cross_entropy",
-        checks=("forward", "backward", "no_grad", "dtype", "stability", "errors"),
+        checks=(*CALL_CHECKS, "dtype", "stability", "errors"),
         examples=_function_examples(),
         stability=_function_stability(),
         errors=tuple(ErrorCase(why, Example(args=(x, t), kwargs=opts)) for why, x, t, opts in _BAD),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from spec.entry import Entry, ErrorCase, Example, T
+from spec.entry import CALL_CHECKS, Entry, ErrorCase, Example, T
 from spec.strategies import batch_shape, features, float_dtypes, seeds
 
 #: random_mask's view of dropout: p is passed as ``p``, the function's switch is ``training``, and the output is
@@ -54,7 +54,7 @@ ENTRIES = [
         path="nn.Dropout",
         kind="module",
         page="dropout",
-        checks=("forward", "backward", "no_grad", "parameters", "state_dict", "dtype", "errors", "random_mask"),
+        checks=(*CALL_CHECKS, "parameters", "state_dict", "dtype", "errors", "random_mask"),
         examples=_module_examples(),
         errors=(
             ErrorCase("p below 0", Example(init={"p": -0.1}, args=(T((2, 3)),)), raises=("ValueError",)),
@@ -67,7 +67,7 @@ ENTRIES = [
         path="nn.functional.dropout",
         kind="function",
         page="dropout",
-        checks=("forward", "backward", "no_grad", "dtype", "errors", "random_mask"),
+        checks=(*CALL_CHECKS, "dtype", "errors", "random_mask"),
         examples=_function_examples(),
         errors=(
             ErrorCase("p below 0", Example(args=(T((2, 3)),), kwargs={"p": -0.1}), raises=("ValueError",)),

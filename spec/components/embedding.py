@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from spec.entry import Entry, ErrorCase, Example, T
+from spec.entry import CALL_CHECKS, Entry, ErrorCase, Example, T
 from spec.strategies import batch_shape, features, float_dtypes, seeds
 
 #: padding_idx must name a row, counted from the front or (negative) from the back; torch raises AssertionError.
@@ -75,7 +75,7 @@ ENTRIES = [
         path="nn.Embedding",
         kind="module",
         page="embedding",
-        checks=("forward", "backward", "no_grad", "parameters", "state_dict", "init", "dtype", "stability", "errors"),
+        checks=(*CALL_CHECKS, "parameters", "state_dict", "init", "dtype", "stability", "errors"),
         examples=_module_examples(),
         stability=_stability_examples(),
         init_example=Example(init={"num_embeddings": 1000, "embedding_dim": 100}),
@@ -109,7 +109,7 @@ ENTRIES = [
         path="nn.functional.embedding",
         kind="function",
         page="embedding",
-        checks=("forward", "backward", "no_grad", "dtype", "errors"),
+        checks=(*CALL_CHECKS, "dtype", "errors"),
         examples=_function_examples(),
         errors=(
             ErrorCase("index equal to the number of rows", _call(T((3,), fill="index", low=5, high=6), T((5, 3)))),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from spec.entry import Entry, ErrorCase, Example, T
+from spec.entry import CALL_CHECKS, Entry, ErrorCase, Example, T
 from spec.strategies import batch_shape, features, float_dtypes, seeds
 
 
@@ -55,7 +55,7 @@ ENTRIES = [
         path="nn.GELU",
         kind="module",
         page="gelu",
-        checks=("forward", "backward", "no_grad", "parameters", "state_dict", "dtype", "stability", "errors"),
+        checks=(*CALL_CHECKS, "parameters", "state_dict", "dtype", "stability", "errors"),
         examples=_module_examples(),
         stability=_module_stability(),
         errors=(
@@ -69,7 +69,7 @@ ENTRIES = [
         path="nn.functional.gelu",
         kind="function",
         page="gelu",
-        checks=("forward", "backward", "no_grad", "dtype", "stability", "errors"),
+        checks=(*CALL_CHECKS, "dtype", "stability", "errors"),
         examples=_function_examples(),
         stability=_function_stability(),
         errors=(

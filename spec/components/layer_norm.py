@@ -6,7 +6,7 @@ import math
 
 from hypothesis import strategies as st
 
-from spec.entry import Entry, ErrorCase, Example, T
+from spec.entry import CALL_CHECKS, Entry, ErrorCase, Example, T
 from spec.strategies import batch_shape, features, float_dtypes, seeds
 
 #: Rows of fewer elements than this can have a sample variance arbitrarily close to 0. There the float32 result
@@ -124,7 +124,7 @@ ENTRIES = [
         path="nn.LayerNorm",
         kind="module",
         page="layer_norm",
-        checks=("forward", "backward", "no_grad", "parameters", "state_dict", "init", "dtype", "stability", "errors"),
+        checks=(*CALL_CHECKS, "parameters", "state_dict", "init", "dtype", "stability", "errors"),
         examples=_module_examples(),
         stability=_module_stability(),
         init_example=Example(init={"normalized_shape": (100, 1000)}),
@@ -148,7 +148,7 @@ ENTRIES = [
         path="nn.functional.layer_norm",
         kind="function",
         page="layer_norm",
-        checks=("forward", "backward", "no_grad", "dtype", "stability", "errors"),
+        checks=(*CALL_CHECKS, "dtype", "stability", "errors"),
         examples=_function_examples(),
         stability=_function_stability(),
         errors=(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from spec.entry import Entry, ErrorCase, Example, T
+from spec.entry import CALL_CHECKS, Entry, ErrorCase, Example, T
 from spec.strategies import batch_shape, features, float_dtypes, seeds
 
 
@@ -57,7 +57,7 @@ ENTRIES = [
         path="nn.Linear",
         kind="module",
         page="linear",
-        checks=("forward", "backward", "no_grad", "parameters", "state_dict", "init", "dtype", "stability", "errors"),
+        checks=(*CALL_CHECKS, "parameters", "state_dict", "init", "dtype", "stability", "errors"),
         examples=_module_examples(),
         stability=_stability_examples(),
         init_example=Example(init={"in_features": 256, "out_features": 384}),
@@ -73,7 +73,7 @@ ENTRIES = [
         path="nn.functional.linear",
         kind="function",
         page="linear",
-        checks=("forward", "backward", "no_grad", "dtype", "errors"),
+        checks=(*CALL_CHECKS, "dtype", "errors"),
         examples=_function_examples(),
         errors=(
             ErrorCase("weight's in_features differs from the input's", Example(args=(T((2, 5)), T((3, 4)), None))),

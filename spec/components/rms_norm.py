@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from spec.entry import Entry, ErrorCase, Example, T
+from spec.entry import CALL_CHECKS, Entry, ErrorCase, Example, T
 from spec.strategies import batch_shape, float_dtypes, seeds
 
 # The normalised shape: one trailing dimension (the GPT case) or two; sizes 1..64 and at most 64 elements.
@@ -68,7 +68,7 @@ ENTRIES = [
         path="nn.RMSNorm",
         kind="module",
         page="rms_norm",
-        checks=("forward", "backward", "no_grad", "parameters", "state_dict", "init", "dtype", "stability", "errors"),
+        checks=(*CALL_CHECKS, "parameters", "state_dict", "init", "dtype", "stability", "errors"),
         examples=_module_examples(),
         stability=_stability_examples(),
         init_example=Example(init={"normalized_shape": 384}),
@@ -88,7 +88,7 @@ ENTRIES = [
         path="nn.functional.rms_norm",
         kind="function",
         page="rms_norm",
-        checks=("forward", "backward", "no_grad", "dtype", "errors"),
+        checks=(*CALL_CHECKS, "dtype", "errors"),
         examples=_function_examples(),
         errors=(
             ErrorCase("normalized_shape differs from the input's trailing shape", Example(args=(T((2, 4)), (5,)))),

@@ -14,7 +14,7 @@ from typing import Any
 import torch
 from hypothesis import strategies as st
 
-from spec.entry import Entry, ErrorCase, Example, T
+from spec.entry import CALL_CHECKS, Entry, ErrorCase, Example, T
 from spec.reference.rotary import RotaryEmbedding as Reference
 from spec.strategies import float_dtypes, seeds
 
@@ -103,7 +103,7 @@ ENTRIES = [
         path="nn.RotaryEmbedding",
         kind="module",
         page="rotary",
-        checks=("forward", "backward", "no_grad", "parameters", "state_dict", "dtype", "errors", "properties"),
+        checks=(*CALL_CHECKS, "parameters", "state_dict", "dtype", "errors", "properties"),
         examples=_examples(),
         reference=Reference,
         errors=(

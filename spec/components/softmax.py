@@ -8,7 +8,7 @@ from __future__ import annotations
 import torch
 from hypothesis import strategies as st
 
-from spec.entry import Entry, ErrorCase, Example, T
+from spec.entry import CALL_CHECKS, Entry, ErrorCase, Example, T
 from spec.strategies import features, float_dtypes, seeds
 
 #: The functional forms' ``dtype`` argument: the input is cast to it before the operation. Only float64 is drawn:
@@ -75,7 +75,7 @@ def _function(name: str) -> Entry:
         path=f"nn.functional.{name}",
         kind="function",
         page="softmax",
-        checks=("forward", "backward", "no_grad", "dtype", "stability", "errors"),
+        checks=(*CALL_CHECKS, "dtype", "stability", "errors"),
         examples=_function_examples(),
         stability=_function_stability(),
         errors=_FUNCTION_ERRORS,
@@ -88,7 +88,7 @@ ENTRIES = [
         path="nn.Softmax",
         kind="module",
         page="softmax",
-        checks=("forward", "backward", "no_grad", "parameters", "state_dict", "dtype", "stability", "errors"),
+        checks=(*CALL_CHECKS, "parameters", "state_dict", "dtype", "stability", "errors"),
         examples=_module_examples(),
         stability=_module_stability(),
         errors=(
