@@ -22,6 +22,7 @@ ON_DEVICE = frozenset(
         "backward",
         "no_grad",
         "strided",
+        "half",
         "dtype",
         "stability",
         "random_mask",

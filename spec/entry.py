@@ -25,6 +25,7 @@ CHECKS: tuple[str, ...] = (
     "backward",
     "no_grad",
     "strided",
+    "half",
     "parameters",
     "state_dict",
     "init",
@@ -40,8 +41,9 @@ CHECKS: tuple[str, ...] = (
 
 
 #: The checks that call a component on the drawn examples and compare its outputs and gradients with the
-#: reference's: as given, without a graph, and with non-contiguous inputs. Every operator's entry lists them.
-CALL_CHECKS: tuple[str, ...] = ("forward", "backward", "no_grad", "strided")
+#: reference's: as given, without a graph, with non-contiguous inputs and in half precision. Every operator's
+#: entry lists them.
+CALL_CHECKS: tuple[str, ...] = ("forward", "backward", "no_grad", "strided", "half")
 
 
 def _literal(value: Any) -> str:

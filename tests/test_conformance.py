@@ -22,6 +22,10 @@ def test_strided(conformance_case: Case) -> None:
     conformance_case.run()
 
 
+def test_half(conformance_case: Case) -> None:
+    conformance_case.run()
+
+
 def test_parameters(conformance_case: Case) -> None:
     conformance_case.run()
 

@@ -42,8 +42,8 @@ def test_numerical_checks_move_and_bookkeeping_stays_on_the_cpu() -> None:
     # Names only checks that exist (a typo would silently leave a check on the CPU).
     assert devices.ON_DEVICE.issubset(CHECKS) and devices.ON_DEVICE.issubset(registry())
     meta = torch.device("meta")
-    numerical = ("forward", "backward", "no_grad", "strided", "dtype", "stability", "random_mask", "trajectory")
-    for name in (*numerical, "resume", "properties"):
+    numerical = ("forward", "backward", "no_grad", "strided", "half", "dtype", "stability", "random_mask")
+    for name in (*numerical, "trajectory", "resume", "properties"):
         assert devices.for_check(name, meta) == meta
     # Error checks would hit CUDA's device-side asserts; init statistics and module bookkeeping are device-free.
     for name in ("errors", "init", "parameters", "state_dict", "semantics"):

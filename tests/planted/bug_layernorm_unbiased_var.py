@@ -9,7 +9,7 @@ import math
 
 import torch
 
-from tests.planted.torchlike import torch_like
+from tests.planted.torchlike import affine, torch_like
 
 COMPONENT = "LayerNorm"
 CATCHES = ("forward", "backward", "dtype")
@@ -21,12 +21,7 @@ class LayerNorm(torch.nn.LayerNorm):
         mean = input.mean(dims, keepdim=True)
         n = math.prod(self.normalized_shape)
         var = ((input - mean) ** 2).sum(dims, keepdim=True) / (n - 1)  # the bug: torch divides by n
-        out = (input - mean) / torch.sqrt(var + self.eps)
-        if self.weight is not None:
-            out = out * self.weight
-        if self.bias is not None:
-            out = out + self.bias
-        return out
+        return affine((input - mean) / torch.sqrt(var + self.eps), self.weight, self.bias)
 
 
 _ns = torch_like(nn={"LayerNorm": LayerNorm})

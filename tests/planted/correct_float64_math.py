@@ -96,11 +96,12 @@ def rms_norm(
     weight: torch.Tensor | None = None,
     eps: float | None = None,
 ) -> torch.Tensor:
-    """``x / sqrt(mean(x^2) + eps) * weight``; eps None is the input dtype's machine epsilon."""
+    """``x / sqrt(mean(x^2) + eps) * weight``; eps None is the machine epsilon of the type torch computes the norm
+    in: the input's, or float32 for a half-precision input."""
     dims = _trailing(input, normalized_shape)
     _check_shape("weight", weight, dims, input)
     if eps is None:
-        eps = torch.finfo(input.dtype).eps
+        eps = torch.finfo(torch.float32 if input.dtype in (torch.float16, torch.bfloat16) else input.dtype).eps
     x = _wide(input)
     y = x / torch.sqrt((x * x).mean(dims, keepdim=True) + eps)
     if weight is not None:

@@ -53,3 +53,12 @@ def planted(components: Mapping[str, Any]) -> Any:
             node = getattr(node, part)
         setattr(node, leaf, obj)
     return Implementation(root)
+
+
+def affine(x: torch.Tensor, weight: torch.Tensor | None, bias: torch.Tensor | None) -> torch.Tensor:
+    """``x * weight + bias`` for whichever of the two a normalisation layer has."""
+    if weight is not None:
+        x = x * weight
+    if bias is not None:
+        x = x + bias
+    return x

@@ -289,7 +289,10 @@ class _CrossEntropyProb(torch.autograd.Function):
     ) -> Tensor:
         no_batch = input.dim() == 1
         x = _compute(input.unsqueeze(0) if no_batch else input)  # (N, C, *d)
-        q = target.unsqueeze(0) if no_batch else target
+        # Half-precision targets and weights join the products in float32 too: rounding w q to half would cost
+        # more accuracy than the final rounding does.
+        q = _compute(target.unsqueeze(0) if no_batch else target)
+        w = None if weight is None else _compute(weight)
         num_classes = x.shape[1]
         if x.numel() == 0:
             logp = x.clone()
@@ -297,7 +300,7 @@ class _CrossEntropyProb(torch.autograd.Function):
             shifted = x - x.amax(1, keepdim=True)
             logp = shifted.sub_(shifted.exp().sum(1, keepdim=True).log_())  # log_softmax in the input's dtype
         q_s = q * (1.0 - label_smoothing) + label_smoothing / num_classes if label_smoothing > 0.0 else q
-        wq = q_s * _class_view(weight, x.dim()) if weight is not None else q_s
+        wq = q_s * _class_view(w, x.dim()) if w is not None else q_s
         loss = -(logp * wq).sum(1)  # (N, *d), in the promoted dtype of input, target and weight
         if reduction == "none":
             out = loss.reshape(()) if no_batch else loss
@@ -306,7 +309,8 @@ class _CrossEntropyProb(torch.autograd.Function):
         else:
             count = x.numel() // num_classes if num_classes else 0
             out = loss.sum() / count if count else loss.sum() * float("nan")
-        ctx.save_for_backward(logp, q, weight)
+        ctx.save_for_backward(logp, q, w)
+        ctx.weight_dtype = None if weight is None else weight.dtype
         ctx.reduction = reduction
         ctx.label_smoothing = label_smoothing
         ctx.count = x.numel() // num_classes if num_classes else 0
@@ -321,7 +325,7 @@ class _CrossEntropyProb(torch.autograd.Function):
         logp, q, weight = ctx.saved_tensors
         eps = ctx.label_smoothing
         num_classes = logp.shape[1]
-        g = grad_out
+        g = _compute(grad_out)
         if ctx.reduction == "none":
             g = g.reshape(logp.shape[:1] + logp.shape[2:])
         elif ctx.reduction == "mean":
@@ -345,7 +349,7 @@ class _CrossEntropyProb(torch.autograd.Function):
         if weight is not None and ctx.needs_input_grad[2]:
             q_s = q * (1.0 - eps) + eps / num_classes if eps > 0.0 else q
             dims = [0, *range(2, logp.dim())]
-            grad_weight = -(logp * q_s * g).sum(dims).to(weight.dtype)
+            grad_weight = -(logp * q_s * g).sum(dims).to(ctx.weight_dtype)
         return grad_input, grad_target, grad_weight, None, None
 
 
