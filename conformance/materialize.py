@@ -81,22 +81,22 @@ def strided(t: torch.Tensor) -> torch.Tensor:
     return out.copy_(t)
 
 
-def _mark(value: Any, spec: Any, device: torch.device, layout: bool = False) -> Any:
+def _mark(value: Any, spec: Any, device: torch.device, non_contiguous: bool = False) -> Any:
     """Fresh leaf copies of built tensors on ``device``, with requires_grad where the placeholder asks for it; with
-    ``layout``, each in the non-contiguous layout of :func:`strided`."""
+    ``non_contiguous``, each in the layout of :func:`strided`."""
     if isinstance(value, torch.Tensor):
         leaf = value.detach().to(device, copy=True)
-        if layout:
+        if non_contiguous:
             leaf = strided(leaf)  # a view of a buffer that needs no gradient: still a leaf
         if isinstance(spec, T) and spec.grad and leaf.is_floating_point():
             leaf.requires_grad_(True)
         return leaf
     if isinstance(value, tuple):
-        return tuple(_mark(v, s, device, layout) for v, s in zip(value, spec, strict=True))
+        return tuple(_mark(v, s, device, non_contiguous) for v, s in zip(value, spec, strict=True))
     if isinstance(value, list):
-        return [_mark(v, s, device, layout) for v, s in zip(value, spec, strict=True)]
+        return [_mark(v, s, device, non_contiguous) for v, s in zip(value, spec, strict=True)]
     if isinstance(value, dict):
-        return {k: _mark(v, spec[k], device, layout) for k, v in value.items()}
+        return {k: _mark(v, spec[k], device, non_contiguous) for k, v in value.items()}
     return value
 
 
