@@ -126,14 +126,13 @@ class Materialized:
         )
 
 
-def tensors_needing_grad(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> dict[str, torch.Tensor]:
-    """The leaves of a call that require a gradient, named by their place (``args[0]``, ``kwargs['weight']``)."""
+def named_tensors(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> dict[str, torch.Tensor]:
+    """Every tensor of a call, named by its place (``args[0]``, ``kwargs['weight']``, ``args[1][0]``)."""
     found: dict[str, torch.Tensor] = {}
 
     def walk(name: str, value: Any) -> None:
         if isinstance(value, torch.Tensor):
-            if value.requires_grad:
-                found[name] = value
+            found[name] = value
         elif isinstance(value, (tuple, list)):
             for i, v in enumerate(value):
                 walk(f"{name}[{i}]", v)
@@ -144,6 +143,11 @@ def tensors_needing_grad(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> di
     walk("args", args)
     walk("kwargs", dict(kwargs))
     return found
+
+
+def tensors_needing_grad(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> dict[str, torch.Tensor]:
+    """The leaves of a call that require a gradient, named by their place (``args[0]``, ``kwargs['weight']``)."""
+    return {name: t for name, t in named_tensors(args, kwargs).items() if t.requires_grad}
 
 
 def flatten_tensors(value: Any) -> list[torch.Tensor]:

@@ -8,7 +8,7 @@ from typing import Any
 import torch
 
 from conformance.checks.base import CheckFailed, Context, Skipped
-from conformance.materialize import Materialized, dtype_of, flatten_tensors, tensors_needing_grad
+from conformance.materialize import Materialized, dtype_of, flatten_tensors, named_tensors, tensors_needing_grad
 from spec.entry import Example
 
 
@@ -20,6 +20,8 @@ class Side:
     args: tuple[Any, ...]
     kwargs: dict[str, Any]
     outputs: list[torch.Tensor] = field(default_factory=list)
+    # The call's tensors as they were before the call, by place: what it changed in place shows against them.
+    inputs_before: dict[str, torch.Tensor] = field(default_factory=dict)
 
     def leaves(self) -> dict[str, torch.Tensor]:
         return tensors_needing_grad(self.args, self.kwargs)
@@ -90,8 +92,9 @@ def run_both(ctx: Context, example: Example, strided: bool = False) -> tuple[Sid
         else:
             module = None
             fn = ctx.iut_component() if iut else ctx.ref_component()
+        before = {name: t.detach().clone() for name, t in named_tensors(args, kwargs).items()}
         out = call_component(ctx, call, fn, args, kwargs)
-        sides.append(Side(module, args, kwargs, flatten_tensors(out)))
+        sides.append(Side(module, args, kwargs, flatten_tensors(out), before))
     ref, iut_side = sides
     if len(ref.outputs) != len(iut_side.outputs):
         raise CheckFailed(f"returned {len(iut_side.outputs)} tensors, the reference returns {len(ref.outputs)}")
@@ -106,11 +109,34 @@ def call_component(ctx: Context, call: Any, fn: Any, args: tuple[Any, ...], kwar
     return call(fn, *args, **kwargs)
 
 
+def _unchanged(after: torch.Tensor, before: torch.Tensor) -> bool:
+    if after.shape != before.shape:
+        return False
+    if not after.is_floating_point():
+        return torch.equal(after, before)
+    return bool(((after == before) | (after.isnan() & before.isnan())).all())
+
+
+def compare_inputs(ctx: Context, example: Example, ref: Side, iut: Side) -> None:
+    """An input the reference leaves alone stays as it was; one that it changes in place (``inplace=True``,
+    ``max_norm``) changes alike."""
+    ref_after, iut_after = named_tensors(ref.args, ref.kwargs), named_tensors(iut.args, iut.kwargs)
+    for name, before in iut.inputs_before.items():
+        r, a = ref_after[name], iut_after[name]
+        if _unchanged(r, ref.inputs_before[name]):
+            if not _unchanged(a, before):
+                raise CheckFailed(f"the call changed {name} in place; the reference leaves it as it was")
+        else:
+            ctx.expect_close(a, r, example.dtype, f"{name} after the call (the reference changes it in place)")
+
+
 def compare_outputs(ctx: Context, example: Example, ref: Side, iut: Side) -> None:
-    """Outputs match; so does the module's state afterwards (a forward may change weights, as max_norm does)."""
+    """Outputs match; so do the call's inputs afterwards (changed in place only where the reference changes them)
+    and the module's state (a forward may change weights, as max_norm does)."""
     for i, (r, a) in enumerate(zip(ref.outputs, iut.outputs, strict=True)):
         what = "output" if len(ref.outputs) == 1 else f"output[{i}]"
         ctx.expect_close(a, r, example.dtype, what)
+    compare_inputs(ctx, example, ref, iut)
     if ref.module is not None:
         after = ctx.iut(iut.module.state_dict, what="state_dict() after forward")
         for name, r in ref.module.state_dict().items():
