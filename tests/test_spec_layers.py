@@ -189,21 +189,22 @@ def test_dropout_value_examples_are_deterministic(name: str) -> None:
     same_twice()
 
 
-@pytest.mark.parametrize("name", ["LayerNorm", "layer_norm"])
-def test_layer_norm_short_rows_get_a_large_eps(name: str) -> None:
+@pytest.mark.parametrize("name", ["LayerNorm", "layer_norm", "RMSNorm", "rms_norm"])
+def test_norm_short_rows_get_a_large_eps(name: str) -> None:
     examples = spec.get(name).examples
     assert examples is not None
 
     @SETTINGS
     @given(examples)
     def short_rows(example: Example) -> None:
+        # eps is a keyword of layer_norm and the fourth argument of rms_norm; None and absent are the default.
         if example.init:
-            shape = example.init["normalized_shape"]
-            eps = example.init.get("eps", 1e-5)
+            shape, eps = example.init["normalized_shape"], example.init.get("eps")
         else:
-            shape, eps = example.args[1], example.kwargs.get("eps", 1e-5)
+            shape = example.args[1]
+            eps = example.args[3] if name == "rms_norm" else example.kwargs.get("eps")
         n = shape if isinstance(shape, int) else math.prod(shape)
-        assert n >= layer_norm.SHORT_ROW or eps >= 0.1
+        assert n >= layer_norm.SHORT_ROW or (eps is not None and eps >= 0.1)
 
     short_rows()
 

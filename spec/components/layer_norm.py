@@ -16,7 +16,7 @@ SHORT_ROW = 8
 #: eps for rows of at least SHORT_ROW elements; None leaves it out, so that the default 1e-5 is exercised.
 _EPS = st.sampled_from([None, 1e-6, 1e-3, 0.1])
 #: eps for shorter rows: rstd <= 1/sqrt(0.1) keeps the float32 error of a degenerate row of order 1e-6.
-_SHORT_ROW_EPS = st.sampled_from([0.1, 1.0])
+SHORT_ROW_EPS = st.sampled_from([0.1, 1.0])
 
 
 @st.composite
@@ -29,7 +29,7 @@ def _normalized_shape(draw: st.DrawFn) -> tuple[int, ...]:
 
 
 def _eps(draw: st.DrawFn, shape: tuple[int, ...]) -> dict[str, float]:
-    eps = draw(_EPS) if math.prod(shape) >= SHORT_ROW else draw(_SHORT_ROW_EPS)
+    eps = draw(_EPS) if math.prod(shape) >= SHORT_ROW else draw(SHORT_ROW_EPS)
     return {} if eps is None else {"eps": eps}
 
 

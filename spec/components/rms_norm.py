@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import math
+
 from hypothesis import strategies as st
 
+from spec.components.layer_norm import SHORT_ROW, SHORT_ROW_EPS
 from spec.entry import CALL_CHECKS, Entry, ErrorCase, Example, T
 from spec.strategies import batch_shape, float_dtypes, seeds
 
@@ -13,7 +16,15 @@ _norm_shape = st.one_of(
     st.tuples(st.integers(1, 8), st.integers(1, 8)),
 )
 # None is the default and the interesting case: the dtype's machine epsilon, not 1e-6.
-_eps = st.sampled_from([None, None, 1e-6, 1e-5, 0.1])
+_EPS = st.sampled_from([None, None, 1e-6, 1e-5, 0.1])
+
+
+def _eps(draw: st.DrawFn, shape: tuple[int, ...]) -> float | None:
+    """As for LayerNorm: a row of a few elements can have a mean square near 0, where the input gradient cancels
+    (for one element it is r * g * eps / (x^2 + eps)) and any float32 implementation, torch's included, is off by
+    about r * |g| * 2**-24 with r = 1/sqrt(mean(x^2) + eps); so such rows get an eps that bounds r. The default eps
+    on short rows is the stability check's business."""
+    return draw(_EPS) if math.prod(shape) >= SHORT_ROW else draw(SHORT_ROW_EPS)
 
 
 @st.composite
@@ -24,7 +35,7 @@ def _module_examples(draw: st.DrawFn) -> Example:
     return Example(
         init={
             "normalized_shape": shape[0] if as_int else shape,
-            "eps": draw(_eps),
+            "eps": _eps(draw, shape),
             "elementwise_affine": draw(st.booleans()),
         },
         args=(T((*lead, *shape), grad=True),),
@@ -39,7 +50,7 @@ def _function_examples(draw: st.DrawFn) -> Example:
     lead = draw(batch_shape())
     weight = T(shape, low=1.0, scale=0.5, grad=True) if draw(st.booleans()) else None
     return Example(
-        args=(T((*lead, *shape), grad=True), shape, weight, draw(_eps)),
+        args=(T((*lead, *shape), grad=True), shape, weight, _eps(draw, shape)),
         dtype=draw(float_dtypes),
         seed=draw(seeds),
     )
