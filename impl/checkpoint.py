@@ -26,7 +26,7 @@ from safetensors.torch import save as safetensors_bytes
 from torch import Tensor
 
 from impl.config import Config
-from impl.gpt import GPT, Components, GPTConfig
+from impl.gpt import GPT, Components
 from impl.tokenizer import CharTokenizer
 
 __all__ = [
@@ -225,19 +225,4 @@ def load_model(
 
 def build_model(config: Config, vocab_size: int, components: Components) -> GPT:
     """A freshly initialised GPT of the ``[model]`` section's shape."""
-    m = config.model
-    gpt_config = GPTConfig(
-        block_size=m.block_size,
-        vocab_size=vocab_size,
-        n_layer=m.n_layer,
-        n_head=m.n_head,
-        n_embd=m.n_embd,
-        dropout=m.dropout,
-        bias=m.bias,
-        pos=m.pos,
-        norm=m.norm,
-        n_kv_head=m.n_kv_head or None,
-        max_seq_len=m.max_seq_len or None,
-        rope_base=m.rope_base,
-    )
-    return GPT(gpt_config, components)
+    return GPT(config.model.gpt_config(vocab_size), components)

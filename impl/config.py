@@ -17,6 +17,7 @@ from typing import Any, get_type_hints
 import torch
 
 from impl.gpt.components import COMPONENTS
+from impl.gpt.model import GPTConfig
 from nnresolve import usable_device
 
 __all__ = ["Config", "ConfigError", "DataConfig", "ModelConfig", "TrainConfig", "load_config", "merge", "parse_set"]
@@ -48,6 +49,31 @@ class ModelConfig:
     n_kv_head: int = 0  # key/value heads; 0 means n_head
     max_seq_len: int = 0  # with pos = "rope": longest sequence; 0 means block_size
     rope_base: float = 10000.0
+
+    def __post_init__(self) -> None:
+        # The model's own rules (n_head dividing n_embd, ...) are checked here, so that a bad value is reported as
+        # a configuration error before any data is read.
+        try:
+            self.gpt_config(vocab_size=1)
+        except ValueError as exc:
+            raise ConfigError(str(exc).replace("GPTConfig.", "model.")) from None
+
+    def gpt_config(self, vocab_size: int) -> GPTConfig:
+        """The :class:`GPTConfig` of this section, for a vocabulary of ``vocab_size`` tokens."""
+        return GPTConfig(
+            block_size=self.block_size,
+            vocab_size=vocab_size,
+            n_layer=self.n_layer,
+            n_head=self.n_head,
+            n_embd=self.n_embd,
+            dropout=self.dropout,
+            bias=self.bias,
+            pos=self.pos,
+            norm=self.norm,
+            n_kv_head=self.n_kv_head or None,
+            max_seq_len=self.max_seq_len or None,
+            rope_base=self.rope_base,
+        )
 
 
 @dataclass

@@ -112,6 +112,14 @@ class Implementation:
         override = self._override(path)
         return override if override is not None else self.name
 
+    def qualname(self, path: str) -> str:
+        """The dotted name of the object that serves ``path``: ``mylib.nn.functional.softmax``, or with the
+        override ``"mylib.ops:softmax"`` the name ``mylib.ops.softmax``."""
+        override = self._override(path)
+        if override is None:
+            return f"{self.name}.{path}"
+        return override.replace(":", ".") if ":" in override else f"{override}.{path}"
+
     def _override(self, path: str) -> str | None:
         if path in self.overrides:
             return self.overrides[path]

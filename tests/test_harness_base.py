@@ -84,6 +84,17 @@ def test_get_iut_turns_a_missing_helper_component_into_unsupported(ci_settings: 
         ctx.get_iut("nn.Module")
 
 
+def test_a_failure_names_the_object_called_even_when_a_map_serves_it(ci_settings: hypothesis.settings) -> None:
+    def raises(x: torch.Tensor) -> torch.Tensor:
+        raise ValueError("no")
+
+    plain = _context(_entry(), ci_settings, Implementation("tests.planted.partial_linear"))
+    assert plain.component == "tests.planted.partial_linear.nn.functional.ident"
+    mapped = _context(_entry(), ci_settings, Implementation("torch", {"ident": "mylib.ops:ident"}))
+    with pytest.raises(CheckFailed, match=r"^mylib\.ops\.ident raised ValueError: no$"):
+        mapped.iut(raises, torch.zeros(1))
+
+
 def test_expect_close_uses_the_entry_tolerance_scaled_atol(ci_settings: hypothesis.settings) -> None:
     loose = _entry(tolerance=Tolerance({"float32": (1e-3, 1e-3)}, "made up for the test"))
     ctx = _context(loose, ci_settings)

@@ -84,6 +84,9 @@ def test_override_by_short_or_full_key(key: str) -> None:
     assert impl.get("nn.Linear").__name__ == "Dense"
     assert impl.source("nn.Linear") == "tests.planted.correct_remapped.layers:Dense"
     assert impl.source("nn.functional.linear") == "tests.planted.partial_linear"
+    # failure messages name the object that is called, wherever it lives
+    assert impl.qualname("nn.Linear") == "tests.planted.correct_remapped.layers.Dense"
+    assert impl.qualname("nn.functional.linear") == "tests.planted.partial_linear.nn.functional.linear"
     assert "overrides=" in repr(impl)
 
 
@@ -97,6 +100,7 @@ def test_full_key_wins_over_short_key() -> None:
 def test_override_naming_another_implementation_takes_its_component() -> None:
     impl = Implementation("tests.planted.partial_linear", {"linear": "torch"})
     assert impl.get("nn.functional.linear") is torch.nn.functional.linear
+    assert impl.qualname("nn.functional.linear") == "torch.nn.functional.linear"
 
 
 @pytest.mark.parametrize(

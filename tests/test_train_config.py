@@ -65,6 +65,10 @@ def test_round_trip_through_dict() -> None:
         (["components.LayerNrom=torch"], r"unknown key components\.LayerNrom; known: \['default', 'Module'"),
         (["train.batch_size=0"], r"train\.batch_size must be >= 1, got 0"),
         (["train.beta2=1.0"], r"train\.beta2 must be in \[0, 1\), got 1\.0"),
+        # the model's own rules, reported as configuration errors before any data is read
+        (["model.n_head=3"], r"^model\.n_embd \(128\) must be divisible by n_head \(3\)$"),
+        (["model.n_layer=0"], r"^model\.n_layer must be a positive int, got 0$"),
+        (["model.norm=batchnorm"], r"^model\.norm must be 'layernorm' or 'rmsnorm', got 'batchnorm'$"),
     ],
 )
 def test_bad_overrides_are_named(sets: list[str], message: str) -> None:

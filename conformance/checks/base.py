@@ -65,7 +65,7 @@ class Context:
 
     @property
     def component(self) -> str:
-        return f"{self.iut_impl.name}.{self.entry.path}"
+        return self.iut_impl.qualname(self.entry.path)
 
     def iut_component(self) -> Any:
         return self.iut_impl.get(self.entry.path)
