@@ -56,7 +56,7 @@ class ModelConfig:
         try:
             self.gpt_config(vocab_size=1)
         except ValueError as exc:
-            raise ConfigError(str(exc).replace("GPTConfig.", "model.")) from None
+            raise ConfigError(str(exc).replace("GPTConfig.", "model.").replace("GPTConfig: ", "model: ")) from None
 
     def gpt_config(self, vocab_size: int) -> GPTConfig:
         """The :class:`GPTConfig` of this section, for a vocabulary of ``vocab_size`` tokens."""

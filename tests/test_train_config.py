@@ -68,6 +68,7 @@ def test_round_trip_through_dict() -> None:
         # the model's own rules, reported as configuration errors before any data is read
         (["model.n_head=3"], r"^model\.n_embd \(128\) must be divisible by n_head \(3\)$"),
         (["model.n_layer=0"], r"^model\.n_layer must be a positive int, got 0$"),
+        (["model.pos=rope", "model.n_head=128"], r"^model: rotary positions need an even head size, got 1$"),
         (["model.norm=batchnorm"], r"^model\.norm must be 'layernorm' or 'rmsnorm', got 'batchnorm'$"),
     ],
 )
