@@ -17,7 +17,7 @@ from typing import Any, get_type_hints
 import torch
 
 from impl.gpt.components import COMPONENTS
-from impl.gpt.model import GPTConfig
+from impl.gpt.model import GPTConfig, GPTConfigError
 from nnresolve import usable_device
 
 __all__ = ["Config", "ConfigError", "DataConfig", "ModelConfig", "TrainConfig", "load_config", "merge", "parse_set"]
@@ -55,8 +55,8 @@ class ModelConfig:
         # a configuration error before any data is read.
         try:
             self.gpt_config(vocab_size=1)
-        except ValueError as exc:
-            raise ConfigError(str(exc).replace("GPTConfig.", "model.").replace("GPTConfig: ", "model: ")) from None
+        except GPTConfigError as exc:
+            raise ConfigError(exc.named("model")) from None
 
     def gpt_config(self, vocab_size: int) -> GPTConfig:
         """The :class:`GPTConfig` of this section, for a vocabulary of ``vocab_size`` tokens."""

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 import impl.nn
-from impl.gpt import COMPONENTS, GPT, Components, GPTConfig
+from impl.gpt import COMPONENTS, GPT, Components, GPTConfig, GPTConfigError
 
 TINY = GPTConfig(block_size=16, vocab_size=11, n_layer=2, n_head=2, n_embd=16, dropout=0.0, bias=True)
 
@@ -155,17 +155,21 @@ def test_generate_rejects_bad_arguments() -> None:
 
 
 @pytest.mark.parametrize(
-    ("change", "message"),
+    ("change", "field", "message"),
     [
-        ({"n_head": 3}, "divisible by n_head"),
-        ({"n_layer": 0}, "n_layer must be a positive int"),
-        ({"dropout": 1.0}, "dropout must be in"),
-        ({"gelu_approximate": "fast"}, "gelu_approximate"),
+        ({"n_head": 3}, "n_embd", r"^GPTConfig\.n_embd \(16\) must be divisible by n_head \(3\)$"),
+        ({"n_layer": 0}, "n_layer", r"^GPTConfig\.n_layer must be a positive int, got 0$"),
+        ({"dropout": 1.0}, "dropout", r"^GPTConfig\.dropout must be in \[0, 1\), got 1\.0$"),
+        ({"gelu_approximate": "fast"}, "gelu_approximate", r"^GPTConfig\.gelu_approximate must be 'none' or 'tanh'"),
+        ({"pos": "rope", "n_head": 16}, None, r"^GPTConfig: rotary positions need an even head size, got 1$"),
     ],
 )
-def test_config_validation(change: dict[str, object], message: str) -> None:
-    with pytest.raises(ValueError, match=message):
+def test_config_validation(change: dict[str, object], field: str | None, message: str) -> None:
+    with pytest.raises(GPTConfigError, match=message) as caught:
         GPTConfig(**{**TINY.__dict__, **change})
+    assert isinstance(caught.value, ValueError)  # callers that catch ValueError keep working
+    assert caught.value.field == field
+    assert caught.value.named("model").startswith("model." if field else "model: ")
 
 
 def test_deepcopy_keeps_class_and_weights(nn: Components) -> None:

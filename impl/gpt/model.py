@@ -20,7 +20,20 @@ from torch import Tensor
 from impl.gpt.components import ComponentModule, Components
 from impl.nn.kv_cache import KVCache, LayerKVCache, causal_attention_kwargs
 
-__all__ = ["GPT", "GPTConfig"]
+__all__ = ["GPT", "GPTConfig", "GPTConfigError"]
+
+
+class GPTConfigError(ValueError):
+    """A :class:`GPTConfig` value the model cannot take: ``field`` names it (None for a rule between fields), so that
+    a caller holding the value under another name (``impl.train``'s ``model.n_head``) can report it as its own."""
+
+    def __init__(self, field: str | None, reason: str) -> None:
+        self.field, self.reason = field, reason
+        super().__init__(self.named("GPTConfig"))
+
+    def named(self, owner: str) -> str:
+        """The message with the field under ``owner``: ``"model.n_embd (128) must be ..."``."""
+        return f"{owner}: {self.reason}" if self.field is None else f"{owner}.{self.field} {self.reason}"
 
 
 @dataclass
@@ -63,25 +76,26 @@ class GPTConfig:
         for name in ("block_size", "vocab_size", "n_layer", "n_head", "n_embd"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"GPTConfig.{name} must be a positive int, got {value!r}")
+                raise GPTConfigError(name, f"must be a positive int, got {value!r}")
         if self.n_embd % self.n_head:
-            raise ValueError(f"GPTConfig.n_embd ({self.n_embd}) must be divisible by n_head ({self.n_head})")
+            raise GPTConfigError("n_embd", f"({self.n_embd}) must be divisible by n_head ({self.n_head})")
         if not 0.0 <= self.dropout < 1.0:
-            raise ValueError(f"GPTConfig.dropout must be in [0, 1), got {self.dropout!r}")
+            raise GPTConfigError("dropout", f"must be in [0, 1), got {self.dropout!r}")
         if self.gelu_approximate not in ("none", "tanh"):
-            raise ValueError(f"GPTConfig.gelu_approximate must be 'none' or 'tanh', got {self.gelu_approximate!r}")
+            raise GPTConfigError("gelu_approximate", f"must be 'none' or 'tanh', got {self.gelu_approximate!r}")
         if self.pos not in ("learned", "rope"):
-            raise ValueError(f"GPTConfig.pos must be 'learned' or 'rope', got {self.pos!r}")
+            raise GPTConfigError("pos", f"must be 'learned' or 'rope', got {self.pos!r}")
         if self.norm not in ("layernorm", "rmsnorm"):
-            raise ValueError(f"GPTConfig.norm must be 'layernorm' or 'rmsnorm', got {self.norm!r}")
+            raise GPTConfigError("norm", f"must be 'layernorm' or 'rmsnorm', got {self.norm!r}")
         if self.kv_heads < 1 or self.n_head % self.kv_heads:
-            raise ValueError(f"GPTConfig.n_kv_head ({self.n_kv_head}) must divide n_head ({self.n_head})")
+            raise GPTConfigError("n_kv_head", f"({self.n_kv_head}) must divide n_head ({self.n_head})")
         if self.pos == "rope" and (self.n_embd // self.n_head) % 2:
-            raise ValueError(f"GPTConfig: rotary positions need an even head size, got {self.n_embd // self.n_head}")
+            raise GPTConfigError(None, f"rotary positions need an even head size, got {self.n_embd // self.n_head}")
         if self.max_seq_len is not None and (self.max_seq_len < self.block_size or self.pos == "learned"):
-            raise ValueError(
-                f"GPTConfig.max_seq_len ({self.max_seq_len}) needs pos='rope' and must be >= block_size "
-                f"({self.block_size}); learned positions stop at block_size"
+            raise GPTConfigError(
+                "max_seq_len",
+                f"({self.max_seq_len}) needs pos='rope' and must be >= block_size "
+                f"({self.block_size}); learned positions stop at block_size",
             )
 
     @property
