@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -22,16 +23,20 @@ class Mismatch:
     expected: float | None = None
     bad: int = 0
     total: int = 0
+    #: How many of the ``bad`` elements hold a NaN or an infinity that the other side does not have.
+    nonfinite: int = 0
 
     def __str__(self) -> str:
         if not self.total:
             return f"{self.what}: {self.reason}"
-        return (
-            f"{self.what}: {self.reason}: {self.bad} of {self.total} elements outside tolerance "
-            f"(rtol={self.rtol:g}, atol={self.atol:g}); largest absolute error {self.max_abs:.3g}, "
-            f"largest relative error {self.max_rel:.3g}; worst at index {list(self.index)}: "
-            f"got {self.actual!r}, expected {self.expected!r}"
-        )
+        text = f"{self.what}: {self.reason}: {self.bad} of {self.total} elements outside tolerance "
+        text += f"(rtol={self.rtol:g}, atol={self.atol:g})"
+        if self.nonfinite:
+            text += f", {self.nonfinite} of them a NaN or an infinity that the other side does not have"
+        # The error sizes are over the elements finite on both sides; with none, there is nothing to measure.
+        if not math.isnan(self.max_abs):
+            text += f"; largest absolute error {self.max_abs:.3g}, largest relative error {self.max_rel:.3g}"
+        return f"{text}; worst at index {list(self.index)}: got {self.actual!r}, expected {self.expected!r}"
 
 
 def compare(
@@ -79,4 +84,5 @@ def compare(
         expected=float(e.reshape(-1)[flat]),
         bad=int((~ok).sum()),
         total=e.numel(),
+        nonfinite=int((~ok & ~finite).sum()),
     )

@@ -74,6 +74,10 @@ def test_nan_in_one_tensor_only_is_the_worst_element(where: str) -> None:
     assert mismatch.bad == 2
     # max_abs is taken over finite elements only.
     assert mismatch.max_abs == 10.0
+    assert mismatch.nonfinite == 1
+    assert "2 of 4 elements outside tolerance (rtol=1.3e-06, atol=1e-05), 1 of them a NaN or an infinity" in str(
+        mismatch
+    )
     value = mismatch.actual if where == "actual" else mismatch.expected
     assert value is not None and math.isnan(value)
 
@@ -93,6 +97,10 @@ def test_finite_where_inf_expected_fails() -> None:
     assert mismatch is not None
     assert mismatch.index == (0,)
     assert math.isnan(mismatch.max_abs)  # no finite pair to measure
+    assert mismatch.nonfinite == 1
+    # The message says what is wrong instead of quoting an error of nan.
+    assert "nan" not in str(mismatch) and "largest absolute error" not in str(mismatch)
+    assert str(mismatch).endswith(f"worst at index [0]: got {float(torch.tensor(1e30))!r}, expected inf")
 
 
 def test_shape_mismatch_is_named() -> None:
