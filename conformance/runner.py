@@ -7,6 +7,7 @@ import re
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 import hypothesis
@@ -17,6 +18,7 @@ from conformance.checks import registry
 from conformance.checks.base import CheckFailed, Context, ReferenceFailed, Skipped, Unsupported, run_body, stat_seed
 from nnresolve import Implementation, MissingComponent
 from spec import entries as all_entries
+from spec import page_path
 from spec.entry import CHECKS, Entry, Example
 
 Status = Literal["passed", "failed", "unsupported", "missing", "skipped"]
@@ -37,6 +39,8 @@ class Outcome:
     repro: str | None = None
     seconds: float = 0.0
     examples: int = 0
+    #: The spec page that says what the component must do (set on a failure).
+    page: str | None = None
 
     @property
     def id(self) -> str:
@@ -47,6 +51,8 @@ class Outcome:
         lines = [f"{self.component} / {self.check} [{self.implementation}]: {self.status.upper()}", f"  {self.message}"]
         if self.example:
             lines.append(f"  example: {self.example}")
+        if self.page:
+            lines.append(f"  spec: {self.page}")
         if self.repro:
             lines.append("  reproduce with:")
             lines.extend(f"    {line}" for line in self.repro.splitlines())
@@ -158,6 +164,8 @@ def run_check(
     if outcome.status == "passed" and ctx.unsupported:
         outcome.status = "unsupported"
         outcome.message = "; ".join(ctx.unsupported[:3]) + (" ..." if len(ctx.unsupported) > 3 else "")
+    if outcome.status == "failed" and Path(page_path(entry)).is_file():
+        outcome.page = page_path(entry)
     outcome.examples = ctx.examples_run
     outcome.seconds = time.perf_counter() - start
     return outcome

@@ -69,7 +69,7 @@ def test_json_report_structure(tmp_path: Path) -> None:
     assert [o["check"] for o in report["outcomes"]] == ["forward", "backward", "state_dict", "forward", "dtype"]
     (failure,) = report["failures"]
     assert failure["component"] == "Linear" and failure["message"] == "grad differs"
-    fields = "implementation component check status message example mismatch repro seconds examples"
+    fields = "implementation component check status message example mismatch repro seconds examples page"
     assert set(failure) == set(fields.split())
 
     path = tmp_path / "report.json"

@@ -7,6 +7,7 @@ unsupported, missing, skipped, spec error) can be provoked on purpose.
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -75,6 +76,7 @@ def test_a_wrong_value_fails_with_the_shrunk_example_and_the_worst_element(ci_se
     assert outcome.mismatch is not None and outcome.mismatch["index"] == (2,)
     assert outcome.mismatch["max_abs"] == pytest.approx(1.0)
     assert outcome.repro is not None and "reproduce('fake', 'double', 'forward', Example(" in outcome.repro
+    assert outcome.page is None  # the fake entry has no page to point to
 
 
 def test_hypothesis_shrinks_a_failure_to_a_minimal_example(ci_settings: hypothesis.settings) -> None:
@@ -292,10 +294,11 @@ def test_cases_follow_spec_order_then_check_order() -> None:
     assert len(everything) == sum(len(e.checks) for e in spec.entries())
 
 
-def test_describe_lists_message_example_and_snippet() -> None:
-    outcome = Outcome("m", "C", "forward", "failed", "it broke", example="args=()", repro="line 1\nline 2")
+def test_describe_lists_message_example_page_and_snippet() -> None:
+    outcome = Outcome("m", "C", "forward", "failed", "it broke", example="args=()", repro="line 1\nline 2", page="c.md")
     assert outcome.describe() == (
-        "C / forward [m]: FAILED\n  it broke\n  example: args=()\n  reproduce with:\n    line 1\n    line 2"
+        "C / forward [m]: FAILED\n  it broke\n  example: args=()\n  spec: c.md\n  reproduce with:\n    line 1\n"
+        "    line 2"
     )
     assert Outcome("m", "C", "forward", "missing", "gone").describe() == "C / forward [m]: MISSING\n  gone"
 
@@ -330,3 +333,15 @@ def test_load_implementation_applies_a_map_file(maps_dir: Any) -> None:
     assert impl.get("nn.Linear").__name__ == "Dense"
     assert impl.source("nn.functional.linear") == "tests.planted.correct_remapped.functions:affine"
     assert load_implementation("torch").overrides == {}
+
+
+def test_a_failure_points_to_the_spec_page(ci_settings: hypothesis.settings) -> None:
+    """What "correct" means is on the component's page: a failure names the installed file."""
+
+    def softmax(input: torch.Tensor, dim: int | None = None, dtype: torch.dtype | None = None) -> torch.Tensor:
+        return torch.softmax(input, dim) + 1e-3
+
+    outcome = run_check(implementation(softmax=softmax), spec.get("softmax"), "forward", ci_settings)
+    assert outcome.status == "failed"
+    assert outcome.page == spec.page_path(spec.get("softmax")) and Path(outcome.page).is_file()
+    assert f"\n  spec: {outcome.page}\n" in outcome.describe()
