@@ -164,8 +164,9 @@ def run_check(
     if outcome.status == "passed" and ctx.unsupported:
         outcome.status = "unsupported"
         outcome.message = "; ".join(ctx.unsupported[:3]) + (" ..." if len(ctx.unsupported) > 3 else "")
-    if outcome.status == "failed" and Path(page_path(entry)).is_file():
-        outcome.page = page_path(entry)
+    page = page_path(entry)
+    if outcome.status == "failed" and Path(page).is_file():
+        outcome.page = page
     outcome.examples = ctx.examples_run
     outcome.seconds = time.perf_counter() - start
     return outcome
