@@ -9,6 +9,10 @@ laid over it and then each ``--set``. Every ``eval_interval`` iterations (and at
 estimated and a checkpoint is written to ``train.out_dir``; at the end come ``summary.json`` and ``loss.png``.
 ``--resume`` continues from the checkpoint in ``train.out_dir`` exactly where it stopped: N iterations in one run and
 N/2 + resume + N/2 end with identical weights.
+
+Ctrl-C stops the run after the step in progress and writes a checkpoint there, so that ``--resume`` goes on from that
+iteration (a second Ctrl-C quits at once, without one). A loss that is not finite stops the run with an error that
+names the iteration; the last checkpoint, written before it, is kept.
 """
 
 from __future__ import annotations
@@ -17,7 +21,9 @@ import argparse
 import io
 import json
 import math
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -32,7 +38,68 @@ from impl.gpt import GPT, Components
 from impl.tokenizer import CharTokenizer
 from nnresolve import MissingComponent
 
-__all__ = ["estimate_loss", "lr_at", "main", "train", "train_step"]
+__all__ = ["Diverged", "Interrupted", "estimate_loss", "lr_at", "main", "train", "train_step"]
+
+
+class Interrupted(Exception):
+    """Training was stopped by Ctrl-C; a checkpoint at ``iteration`` is in ``out_dir``."""
+
+    def __init__(self, iteration: int, out_dir: Path) -> None:
+        super().__init__(
+            f"interrupted: checkpoint written at iteration {iteration} in {str(out_dir)!r}; "
+            "continue with the same command and --resume"
+        )
+        self.iteration, self.out_dir = iteration, out_dir
+
+
+class Diverged(Exception):
+    """The loss of iteration ``iteration`` is not finite; the checkpoint written before it (if any) is kept."""
+
+    def __init__(
+        self, iteration: int, loss: float, lr: float, out_dir: Path, saved_at: int | None, clip: float
+    ) -> None:
+        kept = (
+            f"the checkpoint in {str(out_dir)!r} (iteration {saved_at}) is kept"
+            if saved_at is not None
+            else "no checkpoint was written"
+        )
+        advice = "lower train.learning_rate" + ("" if clip > 0 else " or set train.grad_clip")
+        super().__init__(
+            f"the loss of iteration {iteration} is {loss} (learning rate {lr:.3g}): training stopped; {kept}; {advice}"
+        )
+        self.iteration, self.loss, self.saved_at = iteration, loss, saved_at
+
+
+class _StopRequest:
+    """While entered, the first SIGINT (Ctrl-C) only sets ``requested``: the loop stops at the end of the step, where
+    the model and optimizer are consistent, and checkpoints. A second SIGINT raises ``KeyboardInterrupt`` at once.
+
+    Outside the main thread a handler cannot be installed; Ctrl-C then keeps its usual effect."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._installed = False
+        self._previous: Any = None
+
+    def __enter__(self) -> _StopRequest:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+            self._installed = True
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._installed:
+            # None: the handler was not set from Python; Python's own is the usual one.
+            signal.signal(signal.SIGINT, signal.default_int_handler if self._previous is None else self._previous)
+
+    def _handle(self, signum: int, frame: object) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+        # tqdm.write clears the progress bar's line first and redraws the bar below
+        tqdm.write(
+            "interrupt: stopping after this step, with a checkpoint (Ctrl-C again quits without one)", sys.stderr
+        )
 
 
 def lr_at(it: int, cfg: TrainConfig) -> float:
@@ -169,26 +236,38 @@ def train(cfg: Config, resume: bool = False, progress: bool = True) -> dict[str,
     tokens_per_iter = tc.batch_size * cfg.model.block_size
     train_s = 0.0
     it = start_iter
+    saved_at = start_iter if resume else None
     losses: dict[str, float] = {}
     bar = tqdm(total=tc.max_iters, initial=it, desc="train", disable=not progress, dynamic_ncols=True)
-    while True:
-        if it % tc.eval_interval == 0 or it == tc.max_iters:
-            losses = estimate_loss(model, {"train": train_data, "val": val_data}, cfg)
-            history["eval"].append([it, losses["train"], losses["val"]])
-            bar.write(f"iter {it}: train loss {losses['train']:.4f}, val loss {losses['val']:.4f}")
-            if it > start_iter or it == tc.max_iters:
+    with _StopRequest() as stop:
+        while True:
+            if it % tc.eval_interval == 0 or it == tc.max_iters:
+                losses = estimate_loss(model, {"train": train_data, "val": val_data}, cfg)
+                history["eval"].append([it, losses["train"], losses["val"]])
+                bar.write(f"iter {it}: train loss {losses['train']:.4f}, val loss {losses['val']:.4f}")
+                if it > start_iter or it == tc.max_iters:
+                    save(it)
+                    saved_at = it
+            if it >= tc.max_iters:
+                break
+            t0 = time.perf_counter()
+            lr = lr_at(it, tc)
+            loss_f = train_step(model, optimizer, nn.clip_grad_norm_, *sampler(), lr=lr, grad_clip=tc.grad_clip)
+            train_s += time.perf_counter() - t0
+            if not math.isfinite(loss_f):
+                bar.close()
+                raise Diverged(it, loss_f, lr, out_dir, saved_at, tc.grad_clip)
+            history["loss"].append(loss_f)
+            it += 1
+            bar.update(1)
+            if it % 10 == 0 or it == tc.max_iters:
+                done = it - start_iter
+                bar.set_postfix(loss=f"{loss_f:.4f}", tok_s=f"{done * tokens_per_iter / train_s:,.0f}", refresh=False)
+            if stop.requested:
+                bar.close()
                 save(it)
-        if it >= tc.max_iters:
-            break
-        t0 = time.perf_counter()
-        loss_f = train_step(model, optimizer, nn.clip_grad_norm_, *sampler(), lr=lr_at(it, tc), grad_clip=tc.grad_clip)
-        train_s += time.perf_counter() - t0
-        history["loss"].append(loss_f)
-        it += 1
-        bar.update(1)
-        if it % 10 == 0 or it == tc.max_iters:
-            done = it - start_iter
-            bar.set_postfix(loss=f"{loss_f:.4f}", tok_s=f"{done * tokens_per_iter / train_s:,.0f}", refresh=False)
+                _plot(history, out_dir / "loss.png")
+                raise Interrupted(it, out_dir)
     bar.close()
 
     _plot(history, out_dir / "loss.png")
@@ -236,6 +315,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         cfg = resolve_config(args.config, args.set, args.resume)
         train(cfg, resume=args.resume, progress=not args.no_progress)
+    except Interrupted as exc:
+        print(exc, file=sys.stderr)
+        return 130  # 128 + SIGINT, as a shell reports a process that Ctrl-C ended
+    except Diverged as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     except (ConfigError, checkpoint.CheckpointError, FileNotFoundError, MissingComponent) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -6,14 +6,17 @@ import itertools
 import json
 import math
 import re
+import signal
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
 from safetensors.torch import load_file
 
 from impl import evaluate, sample, train
-from impl.checkpoint import MODEL_FILE, load_model
+from impl.checkpoint import MODEL_FILE, load_model, read_model
 from impl.config import Config, load_config
 from impl.data import load_text
 
@@ -68,6 +71,110 @@ def test_resume_is_exact_with_dropout(tmp_path: Path, small_text: Path, componen
     no_dropout = tiny_config(tmp_path / "nodrop", small_text, *common, "train.max_iters=8", "model.dropout=0.0")
     train.train(no_dropout, progress=False)
     assert not torch.equal(load_file(tmp_path / "nodrop" / MODEL_FILE)["h.0.mlp.c_fc.weight"], a["h.0.mlp.c_fc.weight"])
+
+
+def _wrap_steps(
+    monkeypatch: pytest.MonkeyPatch, before: Callable[[int, Any], None], after: Callable[[int], None]
+) -> None:
+    """Run ``before(call, model)`` and ``after(call)`` around each training step, calls counted from 1."""
+    real, calls = train.train_step, itertools.count(1)
+
+    def step(model: Any, *args: Any, **kwargs: Any) -> float:
+        call = next(calls)
+        before(call, model)
+        loss = real(model, *args, **kwargs)
+        after(call)
+        return loss
+
+    monkeypatch.setattr(train, "train_step", step)
+
+
+def _ctrl_c_after(monkeypatch: pytest.MonkeyPatch, call: int, times: int = 1) -> None:
+    """Press Ctrl-C ``times`` times right after training step ``call``."""
+
+    def press(n: int) -> None:
+        for _ in range(times if n == call else 0):
+            signal.raise_signal(signal.SIGINT)
+
+    _wrap_steps(monkeypatch, lambda n, model: None, press)
+
+
+def test_ctrl_c_checkpoints_the_step_and_resume_is_exact(
+    tmp_path: Path, small_text: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    common = ["model.dropout=0.2", "train.eval_interval=3", "train.max_iters=8"]
+    train.train(tiny_config(tmp_path / "straight", small_text, *common), progress=False)
+
+    handler = signal.getsignal(signal.SIGINT)
+    _ctrl_c_after(monkeypatch, 4)  # between the checkpoints of iterations 3 and 6
+    cut = tiny_config(tmp_path / "cut", small_text, *common)
+    with pytest.raises(train.Interrupted, match="checkpoint written at iteration 4") as info:
+        train.train(cut, progress=False)
+    assert info.value.iteration == 4
+    assert read_model(tmp_path / "cut")[3] == 4
+    assert signal.getsignal(signal.SIGINT) is handler  # Ctrl-C means again what it meant before
+
+    monkeypatch.undo()
+    assert train.train(cut, resume=True, progress=False)["iters"] == 8
+    a = load_file(tmp_path / "straight" / MODEL_FILE)
+    b = load_file(tmp_path / "cut" / MODEL_FILE)
+    for name in a:
+        assert torch.equal(b[name], a[name]), name
+
+
+def test_ctrl_c_from_the_command(
+    tmp_path: Path, small_text: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sets = [*TINY, f"train.out_dir={tmp_path}", f"data.path={small_text}", "train.max_iters=6"]
+    flat = [a for s in sets for a in ("--set", s)]
+    _ctrl_c_after(monkeypatch, 2)
+    assert train.main([*flat, "--no-progress"]) == 130
+    err = capsys.readouterr().err
+    assert "interrupt: stopping after this step, with a checkpoint" in err
+    assert f"interrupted: checkpoint written at iteration 2 in {str(tmp_path)!r}; continue with" in err
+    assert (tmp_path / "loss.png").exists()
+    assert not (tmp_path / "summary.json").exists()  # the run is not finished
+
+    monkeypatch.undo()
+    assert train.main([*flat, "--no-progress", "--resume"]) == 0
+    assert json.loads((tmp_path / "summary.json").read_text())["iters"] == 6
+
+
+def test_a_second_ctrl_c_quits_at_once(tmp_path: Path, small_text: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    handler = signal.getsignal(signal.SIGINT)
+    _ctrl_c_after(monkeypatch, 1, times=2)
+    with pytest.raises(KeyboardInterrupt):
+        train.train(tiny_config(tmp_path, small_text, "train.max_iters=6"), progress=False)
+    assert not (tmp_path / MODEL_FILE).exists()
+    assert signal.getsignal(signal.SIGINT) is handler
+
+
+def test_a_loss_that_is_not_finite_stops_and_keeps_the_checkpoint(
+    tmp_path: Path, small_text: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def poison(call: int, model: Any) -> None:
+        if call == 5:  # iteration 4: after the checkpoint of iteration 3
+            with torch.no_grad():
+                model.lm_head.weight[0, 0] = math.nan
+
+    _wrap_steps(monkeypatch, poison, lambda n: None)
+    sets = [*TINY, f"train.out_dir={tmp_path}", f"data.path={small_text}", "train.max_iters=8", "train.eval_interval=3"]
+    assert train.main([a for s in sets for a in ("--set", s)] + ["--no-progress"]) == 1
+    err = capsys.readouterr().err
+    assert re.search(r"error: the loss of iteration 4 is nan \(learning rate [0-9.e-]+\): training stopped; ", err)
+    assert f"the checkpoint in {str(tmp_path)!r} (iteration 3) is kept; lower train.learning_rate\n" in err
+    weights, _, _, iteration = read_model(tmp_path)
+    assert iteration == 3
+    assert all(bool(w.isfinite().all()) for w in weights.values())
+
+    monkeypatch.undo()
+    _wrap_steps(monkeypatch, poison, lambda n: None)  # counting from 1 again
+    with pytest.raises(
+        train.Diverged, match=re.escape("no checkpoint was written; lower train.learning_rate or set train.grad_clip")
+    ):
+        train.train(
+            tiny_config(tmp_path / "noclip", small_text, "train.max_iters=8", "train.grad_clip=0"), progress=False
+        )
 
 
 def test_summary_plot_and_history(tmp_path: Path, small_text: Path) -> None:
