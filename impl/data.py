@@ -14,14 +14,23 @@ __all__ = ["BUNDLED", "BatchSampler", "load_text", "train_val_split"]
 BUNDLED = "tinyshakespeare.txt"
 
 
-def load_text(path: str | Path | None = None) -> str:
-    """The text at ``path`` (UTF-8), or the bundled Tiny Shakespeare when ``path`` is None or empty."""
+def load_text(path: str | Path | None = None, name: str = "data.path") -> str:
+    """The text at ``path`` (UTF-8), or the bundled Tiny Shakespeare when ``path`` is None or empty.
+
+    A missing file raises ``FileNotFoundError`` and one that is not UTF-8 a ``ValueError``, each naming the file
+    as ``name`` (the setting or option it came from)."""
     if not path:
         return resources.files("impl").joinpath("data", BUNDLED).read_text(encoding="utf-8")
     p = Path(path)
     if not p.is_file():
-        raise FileNotFoundError(f"data.path {str(p)!r} is not a file")
-    return p.read_text(encoding="utf-8")
+        raise FileNotFoundError(f"{name} {str(p)!r} is not a file")
+    try:
+        return p.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"{name} {str(p)!r} is not UTF-8 text: cannot decode byte 0x{exc.object[exc.start]:02x} at offset "
+            f"{exc.start} ({exc.reason})"
+        ) from None
 
 
 def train_val_split(data: Tensor, train_fraction: float = 0.9) -> tuple[Tensor, Tensor]:

@@ -65,8 +65,9 @@ def evaluate(checkpoint_dir: str, text_path: str | None = None, device: str = "c
         data = torch.tensor(tokenizer.encode(load_text(config.data.path)), dtype=torch.long)
         _, ids = train_val_split(data, config.data.train_fraction)
     else:
+        text = load_text(text_path, "--text")
         try:
-            ids = torch.tensor(tokenizer.encode(load_text(text_path)), dtype=torch.long)
+            ids = torch.tensor(tokenizer.encode(text), dtype=torch.long)
         except ValueError as exc:
             raise ValueError(f"{text_path}: {exc}") from None
     loss, n = mean_loss(model, ids.to(where))

@@ -67,6 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-kv-cache", action="store_true", help="decode without the key/value cache (same tokens)")
     p.add_argument("--device", default="cpu", help="where the model runs: cpu (default), cuda, cuda:1, ...")
     args = p.parse_args(argv)
+    if args.top_k < 0:
+        p.error(f"argument --top-k: must be >= 0 (0 keeps every token), got {args.top_k}")
     try:
         overrides = dict(_pair(c) for c in args.component)
         text = sample(

@@ -190,7 +190,10 @@ def train(cfg: Config, resume: bool = False, progress: bool = True) -> dict[str,
     nn = Components.from_config(cfg.components)
     print(nn.table())
 
-    text = load_text(cfg.data.path)
+    try:
+        text = load_text(cfg.data.path)
+    except ValueError as exc:  # not UTF-8
+        raise ConfigError(str(exc)) from None
     if resume:
         weights, _, vocab, start_iter = checkpoint.read_model(out_dir)
         optimizer_state, rng_state, history = checkpoint.read_train_state(out_dir, start_iter)
@@ -203,6 +206,12 @@ def train(cfg: Config, resume: bool = False, progress: bool = True) -> dict[str,
     # The text lives on the device; the sampler's generator stays on the CPU, so every device sees the same batches.
     data = torch.tensor(tokenizer.encode(text), dtype=torch.long).to(device)
     train_data, val_data = train_val_split(data, cfg.data.train_fraction)
+    if min(len(train_data), len(val_data)) <= cfg.model.block_size:
+        raise ConfigError(
+            f"data.path: the text splits into {len(train_data)} train and {len(val_data)} val tokens; each split "
+            f"needs at least model.block_size + 1 = {cfg.model.block_size + 1} (a longer text, a smaller "
+            "model.block_size or another data.train_fraction)"
+        )
 
     torch.manual_seed(tc.seed)
     sampler = BatchSampler(train_data, cfg.model.block_size, tc.batch_size, torch.Generator().manual_seed(tc.seed))

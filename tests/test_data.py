@@ -52,6 +52,13 @@ def test_other_text_file(tmp_path: Path) -> None:
     assert load_text(str(path)) == "naïve café\n"
     with pytest.raises(FileNotFoundError, match=r"missing\.txt"):
         load_text(tmp_path / "missing.txt")
+    with pytest.raises(FileNotFoundError, match=r"^--text '.*missing\.txt' is not a file$"):
+        load_text(tmp_path / "missing.txt", "--text")
+    path.write_bytes("café".encode("latin-1"))
+    with pytest.raises(
+        ValueError, match=r"^data\.path '.*t\.txt' is not UTF-8 text: cannot decode byte 0xe9 at offset 3 "
+    ):
+        load_text(path)
 
 
 def test_train_val_split_is_a_90_10_cut() -> None:

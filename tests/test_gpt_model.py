@@ -148,8 +148,9 @@ def test_generate_top_k_restricts_choices() -> None:
 
 def test_generate_rejects_bad_arguments() -> None:
     model = tiny(Components("torch")).eval()
-    with pytest.raises(ValueError, match="temperature"):
-        model.generate(torch.zeros(1, 1, dtype=torch.long), 1, temperature=-1.0)
+    for temperature in (-1.0, math.nan, math.inf):
+        with pytest.raises(ValueError, match=rf"^temperature must be finite and >= 0, got {temperature}$"):
+            model.generate(torch.zeros(1, 1, dtype=torch.long), 1, temperature=temperature)
     with pytest.raises(ValueError, match="top_k"):
         model.generate(torch.zeros(1, 1, dtype=torch.long), 1, top_k=0)
 

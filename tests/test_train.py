@@ -228,6 +228,10 @@ def test_commands_train_sample_evaluate(tmp_path: Path, small_text: Path, capsys
 
     assert sample.main([*args[:2], "--prompt", "ROMEO@"]) == 2
     assert "character '@' (U+0040) at position 5" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        sample.main([*args[:2], "--top-k", "-3"])
+    assert exit_info.value.code == 2
+    assert "argument --top-k: must be >= 0 (0 keeps every token), got -3" in capsys.readouterr().err
 
 
 def test_evaluate_scores_every_token_once(tmp_path: Path, small_text: Path) -> None:
@@ -260,6 +264,19 @@ def test_command_errors(tmp_path: Path, small_text: Path, capsys: pytest.Capture
     assert "error: components: No module named 'no_such_package_xyz'" in capsys.readouterr().err
     assert train.main([*flat, "--no-progress", "--set", "components.AdamW=impl.nn:Nope"]) == 2
     assert "impl has no optim.AdamW: override 'impl.nn:Nope' failed" in capsys.readouterr().err
+    latin1, short = tmp_path / "latin1.txt", tmp_path / "short.txt"
+    latin1.write_bytes("Où est la plume de ma tante ?".encode("latin-1"))
+    assert train.main([*flat, "--no-progress", "--set", f"data.path={latin1}"]) == 2
+    assert (
+        f"error: data.path {str(latin1)!r} is not UTF-8 text: cannot decode byte 0xf9 at offset 1"
+        in capsys.readouterr().err
+    )
+    short.write_text("To be, or not to be, that is the question.")  # 42 characters: 37 train, 5 val
+    assert train.main([*flat, "--no-progress", "--set", f"data.path={short}"]) == 2
+    assert (
+        "error: data.path: the text splits into 37 train and 5 val tokens; each split needs at least "
+        "model.block_size + 1 = 17 " in capsys.readouterr().err
+    )
 
 
 @pytest.mark.slow

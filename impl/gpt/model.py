@@ -297,8 +297,8 @@ class GPT(ComponentModule):
         (up to rounding). Past ``config.context_len`` the context is cropped to its last ``context_len`` tokens;
         then every position shifts, so the cache is refilled from the cropped context at each step.
         """
-        if temperature < 0:
-            raise ValueError(f"temperature must be >= 0, got {temperature}")
+        if not 0 <= temperature < math.inf:  # also refuses nan, which would make every probability nan
+            raise ValueError(f"temperature must be finite and >= 0, got {temperature}")
         if top_k is not None and top_k < 1:
             raise ValueError(f"top_k must be >= 1 or None, got {top_k}")
         n = self.config.context_len
