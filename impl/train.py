@@ -2,7 +2,7 @@
 
 Usage::
 
-    python -m impl.train [--config FILE] [--set section.key=value ...] [--resume]
+    python -m impl.train [--config FILE] [--set section.key=value ...] [--resume | --overwrite]
 
 The configuration is ``impl/configs/default.toml`` (nanoGPT's CPU "baby GPT" on Tiny Shakespeare), with ``--config``
 laid over it and then each ``--set``. Every ``eval_interval`` iterations (and at the end) the loss on both splits is
@@ -176,8 +176,11 @@ def _plot(history: dict[str, Any], path: Path) -> None:
     checkpoint.atomic_write(path, buf.getvalue())
 
 
-def train(cfg: Config, resume: bool = False, progress: bool = True) -> dict[str, Any]:
+def train(cfg: Config, resume: bool = False, progress: bool = True, overwrite: bool = False) -> dict[str, Any]:
     """Train as ``cfg`` says; returns the summary that is also written to ``out_dir/summary.json``.
+
+    A fresh run (not ``resume``) refuses an ``out_dir`` that holds a checkpoint unless ``overwrite`` is given: its
+    first checkpoint would replace that one.
 
     The summary holds ``iters`` (steps taken in all), ``train_loss`` / ``val_loss`` (the last estimate),
     ``val_ppl`` (``exp(val_loss)``), ``wall_s`` (this run, start to finish), ``ms_per_iter`` and ``tokens_per_s``
@@ -211,6 +214,12 @@ def train(cfg: Config, resume: bool = False, progress: bool = True) -> dict[str,
             f"data.path: the text splits into {len(train_data)} train and {len(val_data)} val tokens; each split "
             f"needs at least model.block_size + 1 = {cfg.model.block_size + 1} (a longer text, a smaller "
             "model.block_size or another data.train_fraction)"
+        )
+
+    if not resume and not overwrite and (out_dir / checkpoint.MODEL_FILE).exists():
+        raise ConfigError(
+            f"train.out_dir {str(out_dir)!r} holds a checkpoint already: continue it with --resume, or replace it "
+            "with --overwrite (or choose another train.out_dir)"
         )
 
     torch.manual_seed(tc.seed)
@@ -300,7 +309,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m impl.train", description=__doc__.split("\n\n")[0])
     p.add_argument("--config", help="TOML file laid over impl/configs/default.toml")
     p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE", help="override one key")
-    p.add_argument("--resume", action="store_true", help="continue from the checkpoint in train.out_dir")
+    start = p.add_mutually_exclusive_group()
+    start.add_argument("--resume", action="store_true", help="continue from the checkpoint in train.out_dir")
+    start.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="start afresh even if train.out_dir holds a checkpoint (it is replaced)",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     return p.parse_args(argv)
 
@@ -323,7 +338,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
         cfg = resolve_config(args.config, args.set, args.resume)
-        train(cfg, resume=args.resume, progress=not args.no_progress)
+        train(cfg, resume=args.resume, progress=not args.no_progress, overwrite=args.overwrite)
     except Interrupted as exc:
         print(exc, file=sys.stderr)
         return 130  # 128 + SIGINT, as a shell reports a process that Ctrl-C ended

@@ -17,7 +17,7 @@ from safetensors.torch import load_file
 
 from impl import evaluate, sample, train
 from impl.checkpoint import MODEL_FILE, load_model, read_model
-from impl.config import Config, load_config
+from impl.config import Config, ConfigError, load_config
 from impl.data import load_text
 
 TINY = [
@@ -260,9 +260,14 @@ def test_command_errors(tmp_path: Path, small_text: Path, capsys: pytest.Capture
     assert "--resume cannot change [model]" in capsys.readouterr().err
     assert train.main([*flat, "--resume", "--no-progress", "--set", "train.max_iters=1"]) == 2
     assert "iteration 2 > train.max_iters 1" in capsys.readouterr().err
+    assert train.main([*flat, "--no-progress", "--set", "train.max_iters=3"]) == 2
+    assert (
+        f"error: train.out_dir {str(tmp_path)!r} holds a checkpoint already: continue it with --resume, or replace "
+        "it with --overwrite" in capsys.readouterr().err
+    )
     assert train.main([*flat, "--no-progress", "--set", "components.default=no_such_package_xyz"]) == 2
     assert "error: components: No module named 'no_such_package_xyz'" in capsys.readouterr().err
-    assert train.main([*flat, "--no-progress", "--set", "components.AdamW=impl.nn:Nope"]) == 2
+    assert train.main([*flat, "--no-progress", "--overwrite", "--set", "components.AdamW=impl.nn:Nope"]) == 2
     assert "impl has no optim.AdamW: override 'impl.nn:Nope' failed" in capsys.readouterr().err
     latin1, short = tmp_path / "latin1.txt", tmp_path / "short.txt"
     latin1.write_bytes("Où est la plume de ma tante ?".encode("latin-1"))
@@ -277,6 +282,29 @@ def test_command_errors(tmp_path: Path, small_text: Path, capsys: pytest.Capture
         "error: data.path: the text splits into 37 train and 5 val tokens; each split needs at least "
         "model.block_size + 1 = 17 " in capsys.readouterr().err
     )
+
+
+def test_overwrite_starts_afresh_in_a_used_out_dir(
+    tmp_path: Path, small_text: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    used, fresh = tmp_path / "used", tmp_path / "fresh"
+    train.train(tiny_config(used, small_text, "train.max_iters=3", "train.seed=1"), progress=False)
+    with pytest.raises(ConfigError, match="holds a checkpoint already"):
+        train.train(tiny_config(used, small_text, "train.max_iters=2", "train.seed=2"), progress=False)
+    assert read_model(used)[3] == 3  # the refused run wrote nothing
+
+    again = tiny_config(used, small_text, "train.max_iters=2", "train.seed=2")
+    assert train.train(again, progress=False, overwrite=True)["iters"] == 2
+    train.train(tiny_config(fresh, small_text, "train.max_iters=2", "train.seed=2"), progress=False)
+    a, b = load_file(used / MODEL_FILE), load_file(fresh / MODEL_FILE)
+    assert a.keys() == b.keys()
+    for name in a:
+        assert torch.equal(a[name], b[name]), name
+
+    with pytest.raises(SystemExit) as exc:
+        train.main(["--resume", "--overwrite"])
+    assert exc.value.code == 2
+    assert "argument --overwrite: not allowed with argument --resume" in capsys.readouterr().err
 
 
 @pytest.mark.slow
