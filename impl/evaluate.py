@@ -70,6 +70,16 @@ def evaluate(checkpoint_dir: str, text_path: str | None = None, device: str = "c
             ids = torch.tensor(tokenizer.encode(text), dtype=torch.long)
         except ValueError as exc:
             raise ValueError(f"{text_path}: {exc}") from None
+    if len(ids) < 2:
+        source = (
+            f"--text {text_path!r}"
+            if text_path is not None
+            else f"the validation split of data.path {config.data.path or '(the bundled text)'!r} "
+            f"(data.train_fraction {config.data.train_fraction})"
+        )
+        raise ValueError(
+            f"{source} holds {len(ids)} token(s): a perplexity needs at least 2 (the first is context only)"
+        )
     loss, n = mean_loss(model, ids.to(where))
     return {"loss": loss, "perplexity": math.exp(loss), "tokens": n}
 

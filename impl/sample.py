@@ -5,25 +5,27 @@ Usage::
     python -m impl.sample --checkpoint DIR [--prompt TEXT] [--max-new-tokens N] [--temperature T] [--top-k K]
                           [--seed S] [--component NAME=IMPL ...] [--no-kv-cache]
 
-Prints the prompt followed by the generated continuation. ``--temperature 0`` decodes greedily. Decoding keeps a
-key/value cache (one position per token); ``--no-kv-cache`` reruns the model over the whole context at every step,
-which gives the same tokens, slower.
+Prints the prompt followed by the generated continuation, each character as soon as it is drawn (Ctrl-C stops
+there, exit status 130). ``--temperature 0`` decodes greedily. Decoding keeps a key/value cache (one position per
+token); ``--no-kv-cache`` reruns the model over the whole context at every step, which gives the same tokens,
+slower.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
 
 import torch
 
 from impl import checkpoint
 from impl.config import device_of
 
-__all__ = ["main", "sample"]
+__all__ = ["main", "sample", "stream"]
 
 
-def sample(
+def stream(
     checkpoint_dir: str,
     prompt: str,
     max_new_tokens: int,
@@ -33,8 +35,9 @@ def sample(
     components: dict[str, str] | None = None,
     use_kv_cache: bool = True,
     device: str = "cpu",
-) -> str:
-    """The prompt and ``max_new_tokens`` characters generated after it by the checkpoint's model.
+) -> Iterator[str]:
+    """The ``max_new_tokens`` characters that the checkpoint's model generates after ``prompt``, one at a time, each
+    yielded as soon as it is drawn. Every argument is checked, and the checkpoint loaded, before the first.
 
     ``components`` overrides entries of the checkpoint's ``[components]`` table (``{"default": "torch"}``);
     ``use_kv_cache=False`` decodes without the key/value cache. ``device`` is where the model runs; the draws
@@ -49,10 +52,26 @@ def sample(
     model.to(where)
     idx = torch.tensor([tokenizer.encode(prompt)], dtype=torch.long, device=where)  # (1, T)
     generator = torch.Generator(device=where).manual_seed(seed)
-    out = model.generate(
+    steps = model.stream(
         idx, max_new_tokens, temperature=temperature, top_k=top_k, generator=generator, use_kv_cache=use_kv_cache
     )
-    return tokenizer.decode(out[0].tolist())
+    return (tokenizer.decode(step[0].tolist()) for step in steps)  # step: (1, 1)
+
+
+def sample(
+    checkpoint_dir: str,
+    prompt: str,
+    max_new_tokens: int,
+    temperature: float = 0.8,
+    top_k: int | None = 200,
+    seed: int = 1337,
+    components: dict[str, str] | None = None,
+    use_kv_cache: bool = True,
+    device: str = "cpu",
+) -> str:
+    """The prompt and the ``max_new_tokens`` characters generated after it (:func:`stream`'s, joined)."""
+    pieces = stream(checkpoint_dir, prompt, max_new_tokens, temperature, top_k, seed, components, use_kv_cache, device)
+    return prompt + "".join(pieces)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -71,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"argument --top-k: must be >= 0 (0 keeps every token), got {args.top_k}")
     try:
         overrides = dict(_pair(c) for c in args.component)
-        text = sample(
+        pieces = stream(
             args.checkpoint,
             args.prompt,
             args.max_new_tokens,
@@ -85,7 +104,15 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, checkpoint.CheckpointError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(text)
+    # each character as it is drawn: on a slow model or a long run the text shows up as it grows
+    print(args.prompt, end="", flush=True)
+    try:
+        for piece in pieces:
+            print(piece, end="", flush=True)
+    except KeyboardInterrupt:  # Ctrl-C: keep what was printed, end its line, no traceback
+        print()
+        return 130
+    print()
     return 0
 
 

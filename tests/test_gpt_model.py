@@ -151,8 +151,24 @@ def test_generate_rejects_bad_arguments() -> None:
     for temperature in (-1.0, math.nan, math.inf):
         with pytest.raises(ValueError, match=rf"^temperature must be finite and >= 0, got {temperature}$"):
             model.generate(torch.zeros(1, 1, dtype=torch.long), 1, temperature=temperature)
+        with pytest.raises(ValueError, match="temperature"):  # at the call, before any step is asked for
+            model.stream(torch.zeros(1, 1, dtype=torch.long), 1, temperature=temperature)
     with pytest.raises(ValueError, match="top_k"):
         model.generate(torch.zeros(1, 1, dtype=torch.long), 1, top_k=0)
+
+
+def test_stream_yields_generate_tokens_one_step_at_a_time_without_a_graph(nn: Components) -> None:
+    model = tiny(nn).eval()
+    idx = torch.randint(0, 11, (2, 3))
+    out = model.generate(idx, 20, temperature=1.0, top_k=5, generator=torch.Generator().manual_seed(3))
+    steps = model.stream(idx, 20, temperature=1.0, top_k=5, generator=torch.Generator().manual_seed(3))
+    got = []
+    for step in steps:
+        assert torch.is_grad_enabled()  # the caller's mode between steps; no_grad only inside them
+        assert step.shape == (2, 1) and not step.requires_grad
+        got.append(step)
+    assert torch.equal(torch.cat([idx, *got], dim=1), out)
+    assert model.lm_head.weight.grad is None
 
 
 @pytest.mark.parametrize(

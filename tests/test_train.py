@@ -7,7 +7,7 @@ import json
 import math
 import re
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -212,6 +212,9 @@ def test_commands_train_sample_evaluate(tmp_path: Path, small_text: Path, capsys
     assert capsys.readouterr().out == text  # seeded
     assert sample.main([*args, "--temperature", "0", "--component", "default=torch"]) == 0
     assert capsys.readouterr().out.startswith("ROMEO:")
+    pieces = list(sample.stream(str(tmp_path / "run"), "ROMEO:", 20, seed=1))
+    assert len(pieces) == 20 and all(len(p) == 1 for p in pieces)
+    assert "ROMEO:" + "".join(pieces) + "\n" == text
 
     assert evaluate.main(["--checkpoint", str(tmp_path / "run")]) == 0
     result = json.loads(capsys.readouterr().out)
@@ -225,6 +228,10 @@ def test_commands_train_sample_evaluate(tmp_path: Path, small_text: Path, capsys
     other.write_text("To be @ home")
     assert evaluate.main(["--checkpoint", str(tmp_path / "run"), "--text", str(other)]) == 2
     assert f"{other}: character '@' (U+0040) at position 6" in capsys.readouterr().err
+    other.write_text("T")
+    assert evaluate.main(["--checkpoint", str(tmp_path / "run"), "--text", str(other)]) == 2
+    err = capsys.readouterr().err
+    assert f"error: --text {str(other)!r} holds 1 token(s): a perplexity needs at least 2" in err
 
     assert sample.main([*args[:2], "--prompt", "ROMEO@"]) == 2
     assert "character '@' (U+0040) at position 5" in capsys.readouterr().err
@@ -232,6 +239,26 @@ def test_commands_train_sample_evaluate(tmp_path: Path, small_text: Path, capsys
         sample.main([*args[:2], "--top-k", "-3"])
     assert exit_info.value.code == 2
     assert "argument --top-k: must be >= 0 (0 keeps every token), got -3" in capsys.readouterr().err
+
+
+def test_sample_ctrl_c_keeps_the_text_so_far(
+    tmp_path: Path, small_text: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    train.train(tiny_config(tmp_path, small_text, "train.max_iters=1"), progress=False)
+    capsys.readouterr()
+    real = sample.stream
+
+    def interrupted(*args: Any, **kwargs: Any) -> Iterator[str]:
+        pieces = real(*args, **kwargs)
+        yield next(pieces)
+        yield next(pieces)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sample, "stream", interrupted)
+    args = ["--checkpoint", str(tmp_path), "--prompt", "To", "--max-new-tokens", "50", "--seed", "4"]
+    assert sample.main(args) == 130
+    first_two = "".join(real(str(tmp_path), "To", 2, seed=4))
+    assert capsys.readouterr().out == "To" + first_two + "\n"
 
 
 def test_evaluate_scores_every_token_once(tmp_path: Path, small_text: Path) -> None:
@@ -248,6 +275,19 @@ def test_evaluate_scores_every_token_once(tmp_path: Path, small_text: Path) -> N
             logits, _ = model(x[None])
             total += torch.log_softmax(logits[0], -1).gather(1, y[:, None]).sum().neg().item()
     assert loss == pytest.approx(total / 149, rel=1e-6)
+
+
+def test_evaluate_names_a_validation_split_too_short_to_score(tmp_path: Path, small_text: Path) -> None:
+    text = tmp_path / "text.txt"
+    text.write_text(small_text.read_text())
+    train.train(tiny_config(tmp_path / "run", text, "train.max_iters=1"), progress=False)
+    text.write_text("To be, or")  # the checkpoint's data.path, rewritten: 9 characters, 1 of them in val
+    with pytest.raises(ValueError) as info:
+        evaluate.evaluate(str(tmp_path / "run"))
+    assert str(info.value) == (
+        f"the validation split of data.path {str(text)!r} (data.train_fraction 0.9) holds 1 token(s): a perplexity "
+        "needs at least 2 (the first is context only)"
+    )
 
 
 def test_command_errors(tmp_path: Path, small_text: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -11,6 +11,7 @@ nh (n_head), nkv (n_kv_head), hs (head size = C // nh), V (vocab_size).
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -278,7 +279,6 @@ class GPT(ComponentModule):
         w = self.lm_head.weight
         return KVCache(c.n_layer, batch_size, c.kv_heads, c.n_embd // c.n_head, c.context_len, w.dtype, w.device)
 
-    @torch.no_grad()
     def generate(
         self,
         idx: Tensor,
@@ -297,10 +297,36 @@ class GPT(ComponentModule):
         (up to rounding). Past ``config.context_len`` the context is cropped to its last ``context_len`` tokens;
         then every position shifts, so the cache is refilled from the cropped context at each step.
         """
+        steps = self.stream(idx, max_new_tokens, temperature, top_k, generator, use_kv_cache)
+        return torch.cat([idx, *steps], dim=1)
+
+    def stream(
+        self,
+        idx: Tensor,
+        max_new_tokens: int,
+        temperature: float = 1.0,
+        top_k: int | None = None,
+        generator: torch.Generator | None = None,
+        use_kv_cache: bool = True,
+    ) -> Iterator[Tensor]:
+        """:meth:`generate`'s new tokens one step at a time: an iterator of (B, 1) tensors, each yielded as soon as
+        it is drawn (to print text as it comes). The arguments are checked here, before the first step."""
         if not 0 <= temperature < math.inf:  # also refuses nan, which would make every probability nan
             raise ValueError(f"temperature must be finite and >= 0, got {temperature}")
         if top_k is not None and top_k < 1:
             raise ValueError(f"top_k must be >= 1 or None, got {top_k}")
+        return self._steps(idx, max_new_tokens, temperature, top_k, generator, use_kv_cache)
+
+    @torch.no_grad()  # on a generator, torch enters and leaves the mode around each step
+    def _steps(
+        self,
+        idx: Tensor,
+        max_new_tokens: int,
+        temperature: float,
+        top_k: int | None,
+        generator: torch.Generator | None,
+        use_kv_cache: bool,
+    ) -> Iterator[Tensor]:
         n = self.config.context_len
         cache = self.new_kv_cache(idx.size(0)) if use_kv_cache else None
         for _ in range(max_new_tokens):
@@ -321,7 +347,7 @@ class GPT(ComponentModule):
                 probs = self.softmax(logits, dim=-1)
                 idx_next = torch.multinomial(probs, num_samples=1, generator=generator)  # (B, 1)
             idx = torch.cat((idx, idx_next), dim=1)
-        return idx
+            yield idx_next
 
     @classmethod
     def from_gpt2(
