@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import difflib
+import re
 import sys
 import time
 
@@ -31,12 +33,31 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def nothing_selected(keyword: str) -> str:
+    """Why ``-k keyword`` selects no check: the words that match no component or check, with the nearest names."""
+    every = list(cases())
+    ids = {f"{entry.name}-{check}-{entry.path}".lower() for entry, check in every}
+    # suggestions are the names a user types; lowercased for the comparison, shown as spelled
+    spelled = {n.lower(): n for entry, check in every for n in (entry.name, check)}
+    message = f"-k {keyword!r} selects none of the {len(every)} checks"
+    for word in re.findall(r"[^\s()]+", keyword):
+        if word.lower() in ("and", "or", "not") or any(word.lower() in i for i in ids):
+            continue
+        near = [spelled[n] for n in difflib.get_close_matches(word.lower(), spelled, n=3, cutoff=0.6)]
+        message += f"; no component or check contains {word!r}"
+        message += f" (did you mean {' or '.join(map(repr, near))}?)" if near else ""
+    return message + "; --list shows every component-check"
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
         selected = list(cases(keyword=args.keyword))
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if not selected:
+        print(f"error: {nothing_selected(args.keyword)}", file=sys.stderr)
         return 2
     if args.list:
         for entry, check in selected:

@@ -94,8 +94,14 @@ def parametrize_with_checks(
         device: run the numerical checks there, e.g. ``"cuda"`` (default: $NNSPEC_DEVICE, else cpu).
     """
     expected = dict(expected_failures or {})
+    built = build_cases(implementation, map_file, checks, keyword, strict, device=device)
+    known = {case.entry.name for case in built} | {f"{case.entry.name}-{case.check}" for case in built}
+    stale = sorted(set(expected) - known)
+    if stale:
+        # a misspelt key would otherwise leave its check to fail with no sign that the xfail was meant for it
+        raise ValueError(f"expected_failures names no selected component or component-check: {stale}")
     params = []
-    for case in build_cases(implementation, map_file, checks, keyword, strict, device=device):
+    for case in built:
         reason = expected.get(f"{case.entry.name}-{case.check}") or expected.get(case.entry.name)
         marks = [pytest.mark.xfail(reason=reason, strict=True)] if reason else []
         params.append(pytest.param(case, id=case.id, marks=marks))

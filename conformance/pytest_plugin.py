@@ -50,12 +50,16 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         raise pytest.UsageError(f"--conformance-device: {exc}") from None
     params: list[Any] = []
     for name in impls:
-        for case in build_cases(
-            name,
-            config.getoption("--impl-map"),
-            [check],
-            strict=config.getoption("--conformance-strict"),
-            device=device,
-        ):
+        try:
+            built = build_cases(
+                name,
+                config.getoption("--impl-map"),
+                [check],
+                strict=config.getoption("--conformance-strict"),
+                device=device,
+            )
+        except (ImportError, OSError, ValueError) as exc:
+            raise pytest.UsageError(f"--impl {name!r}: cannot load the implementation: {exc}") from None
+        for case in built:
             params.append(pytest.param(case, id=f"{case.impl.name}-{case.entry.name}"))
     metafunc.parametrize("conformance_case", params)

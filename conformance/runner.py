@@ -196,6 +196,8 @@ def reproduce(
     from spec import get
 
     entry = get(component)
+    if check not in entry.checks:
+        raise KeyError(f"{entry.name} has no check named {check!r}; its checks: {list(entry.checks)}")
     impl = Implementation(implementation, overrides)
     settings = profiles.get("ci")
     ctx = _context(impl, entry, check, settings, devices.resolve(device))

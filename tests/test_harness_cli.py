@@ -13,6 +13,8 @@ import spec
 from conformance.__main__ import main
 from spec import CHECKS
 
+N_CHECKS = sum(c in e.checks for e in spec.entries() for c in CHECKS)
+
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     code = main(list(argv))
@@ -102,8 +104,18 @@ def test_map_file_lets_other_names_take_part(capsys: pytest.CaptureFixture[str],
         (["no_such_module_xyz"], "error: cannot load implementation 'no_such_module_xyz': No module named"),
         (["torch", "--map", "/nonexistent/map.toml"], "error: cannot load implementation 'torch': "),
         (["torch", "-k", "forward backward"], "error: cannot parse -k expression 'forward backward'"),
+        (
+            ["torch", "-k", "layrnorm and forwrd"],
+            f"error: -k 'layrnorm and forwrd' selects none of the {N_CHECKS} checks; no component or check contains "
+            "'layrnorm' (did you mean 'LayerNorm' or 'layer_norm' or 'RMSNorm'?); no component or check contains "
+            "'forwrd' (did you mean 'forward'?); --list shows every component-check",
+        ),
+        (
+            ["no_such_module_xyz", "--list", "-k", "linear and adamw"],
+            f"error: -k 'linear and adamw' selects none of the {N_CHECKS} checks; --list shows every component-check",
+        ),
     ],
-    ids=["bad-module", "absent-map", "bad-keyword"],
+    ids=["bad-module", "absent-map", "bad-keyword", "keyword-with-a-typo", "keyword-selecting-nothing"],
 )
 def test_bad_arguments_exit_2_with_a_message(capsys: pytest.CaptureFixture[str], argv: list[str], message: str) -> None:
     code, out, err = run(capsys, *argv)

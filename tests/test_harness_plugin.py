@@ -124,6 +124,15 @@ def test_a_test_named_for_no_check_is_a_usage_error(pytester: pytest.Pytester) -
     result.stdout.fnmatch_lines(["*UsageError: test_speed: no check named 'speed'; known: *"])
 
 
+def test_an_implementation_that_does_not_import_is_a_usage_error(suite: pytest.Pytester) -> None:
+    result = suite.runpytest("--impl", "no_such_module_xyz")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines(
+        ["*UsageError: --impl 'no_such_module_xyz': cannot load the implementation: No module named 'no_such_mod*"]
+    )
+    result.stdout.no_fnmatch_line("*importlib*")  # the reason, not a traceback through the import machinery
+
+
 API_TESTS = """
 from conformance import parametrize_with_checks
 
@@ -196,6 +205,16 @@ def test_case_run_skips_a_skipped_check(monkeypatch: pytest.MonkeyPatch) -> None
     (case,) = build_cases("torch", checks=["errors"], keyword="nn.Linear")
     with pytest.raises(pytest.skip.Exception, match="the harness has no 'errors' check"):
         case.run()
+
+
+def test_expected_failures_naming_no_selected_case_are_an_error() -> None:
+    with pytest.raises(ValueError, match=r"names no selected component or component-check: \['GELU-forward', 'Gelu'\]"):
+        parametrize_with_checks(
+            "torch",
+            checks=["errors"],
+            keyword="gelu",
+            expected_failures={"Gelu": "misspelt", "GELU-forward": "not selected", "GELU-errors": "fine"},
+        )
 
 
 def test_parametrize_with_checks_marks() -> None:

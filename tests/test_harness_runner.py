@@ -326,6 +326,8 @@ def test_reproduce_replays_one_example_or_a_whole_check() -> None:
         reproduce("tests.planted.bug_linear_truncates_input", "linear", "errors")
     with pytest.raises(CheckFailed, match="did not raise"):
         reproduce("torch", "linear", "errors", overrides={"linear": "tests.planted.bug_linear_truncates_input"})
+    with pytest.raises(KeyError, match=r"Linear has no check named 'forwrd'; its checks: \['forward', "):
+        reproduce("torch", "Linear", "forwrd")
 
 
 def test_load_implementation_applies_a_map_file(maps_dir: Any) -> None:
