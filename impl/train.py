@@ -180,7 +180,8 @@ def train(cfg: Config, resume: bool = False, progress: bool = True, overwrite: b
     """Train as ``cfg`` says; returns the summary that is also written to ``out_dir/summary.json``.
 
     A fresh run (not ``resume``) refuses an ``out_dir`` that holds a checkpoint unless ``overwrite`` is given: its
-    first checkpoint would replace that one.
+    first checkpoint would replace that one. Every checkpoint removes ``summary.json``, which is written again when
+    the run ends: the summary beside a checkpoint is always that checkpoint's run, finished.
 
     The summary holds ``iters`` (steps taken in all), ``train_loss`` / ``val_loss`` (the last estimate),
     ``val_ppl`` (``exp(val_loss)``), ``wall_s`` (this run, start to finish), ``ms_per_iter`` and ``tokens_per_s``
@@ -207,7 +208,14 @@ def train(cfg: Config, resume: bool = False, progress: bool = True, overwrite: b
     if start_iter > tc.max_iters:
         raise ConfigError(f"checkpoint {str(out_dir)!r} is at iteration {start_iter} > train.max_iters {tc.max_iters}")
     # The text lives on the device; the sampler's generator stays on the CPU, so every device sees the same batches.
-    data = torch.tensor(tokenizer.encode(text), dtype=torch.long).to(device)
+    try:
+        ids = tokenizer.encode(text)
+    except ValueError as exc:  # only on --resume: a fresh run's vocabulary is its text's
+        source = f"data.path {cfg.data.path!r}" if cfg.data.path else "the bundled text"
+        raise ConfigError(
+            f"{source}: {exc} of checkpoint {str(out_dir)!r}; a resumed run keeps the vocabulary it started with"
+        ) from None
+    data = torch.tensor(ids, dtype=torch.long).to(device)
     train_data, val_data = train_val_split(data, cfg.data.train_fraction)
     if min(len(train_data), len(val_data)) <= cfg.model.block_size:
         raise ConfigError(
@@ -250,6 +258,9 @@ def train(cfg: Config, resume: bool = False, progress: bool = True, overwrite: b
             rng_state=rng_states(device, sampler.generator),
             history=history,
         )
+        # summary.json describes a finished run; beside a checkpoint of one in progress (a run that --overwrite
+        # replaces, or one that --resume takes further) it would describe another, so it goes until this one ends
+        (out_dir / "summary.json").unlink(missing_ok=True)
 
     tokens_per_iter = tc.batch_size * cfg.model.block_size
     train_s = 0.0
@@ -274,6 +285,8 @@ def train(cfg: Config, resume: bool = False, progress: bool = True, overwrite: b
             train_s += time.perf_counter() - t0
             if not math.isfinite(loss_f):
                 bar.close()
+                if saved_at is not None:  # beside this run's checkpoint: the curve up to the step that diverged
+                    _plot(history, out_dir / "loss.png")
                 raise Diverged(it, loss_f, lr, out_dir, saved_at, tc.grad_clip)
             history["loss"].append(loss_f)
             it += 1

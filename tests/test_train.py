@@ -166,6 +166,7 @@ def test_a_loss_that_is_not_finite_stops_and_keeps_the_checkpoint(
     weights, _, _, iteration = read_model(tmp_path)
     assert iteration == 3
     assert all(bool(w.isfinite().all()) for w in weights.values())
+    assert (tmp_path / "loss.png").exists()  # the curve up to the step that diverged, beside the checkpoint
 
     monkeypatch.undo()
     _wrap_steps(monkeypatch, poison, lambda n: None)  # counting from 1 again
@@ -175,6 +176,7 @@ def test_a_loss_that_is_not_finite_stops_and_keeps_the_checkpoint(
         train.train(
             tiny_config(tmp_path / "noclip", small_text, "train.max_iters=8", "train.grad_clip=0"), progress=False
         )
+    assert not (tmp_path / "noclip" / "loss.png").exists()  # no checkpoint of this run for it to go with
 
 
 def test_summary_plot_and_history(tmp_path: Path, small_text: Path) -> None:
@@ -300,6 +302,13 @@ def test_command_errors(tmp_path: Path, small_text: Path, capsys: pytest.Capture
     assert "--resume cannot change [model]" in capsys.readouterr().err
     assert train.main([*flat, "--resume", "--no-progress", "--set", "train.max_iters=1"]) == 2
     assert "iteration 2 > train.max_iters 1" in capsys.readouterr().err
+    other = tmp_path / "other.txt"
+    other.write_text("æ" + small_text.read_text(), encoding="utf-8")
+    assert train.main([*flat, "--resume", "--no-progress", "--set", f"data.path={other}"]) == 2
+    assert (
+        f"error: data.path {str(other)!r}: character 'æ' (U+00E6) at position 0 is not in the vocabulary of "
+        in capsys.readouterr().err
+    )
     assert train.main([*flat, "--no-progress", "--set", "train.max_iters=3"]) == 2
     assert (
         f"error: train.out_dir {str(tmp_path)!r} holds a checkpoint already: continue it with --resume, or replace "
@@ -325,16 +334,23 @@ def test_command_errors(tmp_path: Path, small_text: Path, capsys: pytest.Capture
 
 
 def test_overwrite_starts_afresh_in_a_used_out_dir(
-    tmp_path: Path, small_text: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, small_text: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     used, fresh = tmp_path / "used", tmp_path / "fresh"
     train.train(tiny_config(used, small_text, "train.max_iters=3", "train.seed=1"), progress=False)
     with pytest.raises(ConfigError, match="holds a checkpoint already"):
         train.train(tiny_config(used, small_text, "train.max_iters=2", "train.seed=2"), progress=False)
     assert read_model(used)[3] == 3  # the refused run wrote nothing
+    assert json.loads((used / "summary.json").read_text())["iters"] == 3
 
     again = tiny_config(used, small_text, "train.max_iters=2", "train.seed=2")
-    assert train.train(again, progress=False, overwrite=True)["iters"] == 2
+    _ctrl_c_after(monkeypatch, 1)
+    with pytest.raises(train.Interrupted):
+        train.train(again, progress=False, overwrite=True)
+    assert read_model(used)[3] == 1
+    assert not (used / "summary.json").exists()  # the replaced run's, describing another run: gone
+    monkeypatch.undo()
+    assert train.train(again, progress=False, resume=True)["iters"] == 2
     train.train(tiny_config(fresh, small_text, "train.max_iters=2", "train.seed=2"), progress=False)
     a, b = load_file(used / MODEL_FILE), load_file(fresh / MODEL_FILE)
     assert a.keys() == b.keys()
