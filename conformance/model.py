@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import inspect
 import sys
 from typing import Any
 
@@ -28,7 +29,18 @@ def load_factory(target: str) -> Any:
     for part in attr.split("."):
         obj = getattr(obj, part)
     is_model = hasattr(obj, "forward") and not isinstance(obj, type)
-    return obj if is_model or not callable(obj) else obj()
+    if is_model or not callable(obj):
+        return obj
+    try:
+        inspect.signature(obj).bind()
+    except TypeError as exc:  # a class or function that needs arguments: the model's config, say
+        raise ValueError(
+            f"{target} cannot be called without arguments ({exc}): name a zero-argument function that returns the "
+            "model, or the model itself"
+        ) from None
+    except ValueError:  # no signature to read (a builtin): calling it tells
+        pass
+    return obj()
 
 
 def main(argv: list[str] | None = None) -> int:

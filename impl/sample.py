@@ -22,7 +22,14 @@ import torch
 from impl import checkpoint
 from impl.config import device_of
 
-__all__ = ["main", "sample", "stream"]
+__all__ = ["PromptError", "main", "sample", "stream"]
+
+#: What ``--prompt`` is when it is not given: nanoGPT's start, a line break.
+DEFAULT_PROMPT = "\n"
+
+
+class PromptError(ValueError):
+    """The prompt holds a character outside the checkpoint's vocabulary."""
 
 
 def stream(
@@ -50,7 +57,11 @@ def stream(
     where = device_of(device, "--device")
     model, tokenizer, _ = checkpoint.load_model(checkpoint_dir, overrides=components)
     model.to(where)
-    idx = torch.tensor([tokenizer.encode(prompt)], dtype=torch.long, device=where)  # (1, T)
+    try:
+        ids = tokenizer.encode(prompt)
+    except ValueError as exc:
+        raise PromptError(f"prompt {prompt!r}: {exc} of checkpoint {checkpoint_dir!r}") from None
+    idx = torch.tensor([ids], dtype=torch.long, device=where)  # (1, T)
     generator = torch.Generator(device=where).manual_seed(seed)
     steps = model.stream(
         idx, max_new_tokens, temperature=temperature, top_k=top_k, generator=generator, use_kv_cache=use_kv_cache
@@ -77,7 +88,7 @@ def sample(
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m impl.sample", description="Generate text from a checkpoint.")
     p.add_argument("--checkpoint", required=True, help="directory written by impl.train (its train.out_dir)")
-    p.add_argument("--prompt", default="\n", help="text to continue (default: a newline)")
+    p.add_argument("--prompt", help="text to continue (default: a newline)")
     p.add_argument("--max-new-tokens", type=int, default=500)
     p.add_argument("--temperature", type=float, default=0.8, help="0 = greedy")
     p.add_argument("--top-k", type=int, default=200, help="keep the k most likely tokens; 0 keeps all")
@@ -88,11 +99,12 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.top_k < 0:
         p.error(f"argument --top-k: must be >= 0 (0 keeps every token), got {args.top_k}")
+    prompt = DEFAULT_PROMPT if args.prompt is None else args.prompt
     try:
         overrides = dict(_pair(c) for c in args.component)
         pieces = stream(
             args.checkpoint,
-            args.prompt,
+            prompt,
             args.max_new_tokens,
             args.temperature,
             args.top_k or None,
@@ -102,10 +114,14 @@ def main(argv: list[str] | None = None) -> int:
             device=args.device,
         )
     except (ValueError, checkpoint.CheckpointError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        default = isinstance(exc, PromptError) and args.prompt is None
+        print(
+            f"error: {exc}" + ("; that is the default prompt: give one with --prompt" if default else ""),
+            file=sys.stderr,
+        )
         return 2
     # each character as it is drawn: on a slow model or a long run the text shows up as it grows
-    print(args.prompt, end="", flush=True)
+    print(prompt, end="", flush=True)
     try:
         for piece in pieces:
             print(piece, end="", flush=True)

@@ -140,6 +140,9 @@ def test_load_factory() -> None:
     assert type(model).__name__ == "TinyLM" and model.pos == "rope"
     with pytest.raises(ValueError, match="MODULE:FACTORY"):
         load_factory("tests.test_modern_model_checks")
+    with pytest.raises(ValueError, match=r"impl.gpt:GPT cannot be called without arguments \(missing a required "):
+        load_factory("impl.gpt:GPT")  # the class, which needs its config
+    assert load_factory("builtins:dict") == {}  # no signature to read: called all the same
 
 
 def test_cli_passes_a_correct_model(repo_root: Any) -> None:

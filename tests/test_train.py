@@ -279,6 +279,27 @@ def test_evaluate_scores_every_token_once(tmp_path: Path, small_text: Path) -> N
     assert loss == pytest.approx(total / 149, rel=1e-6)
 
 
+def test_sample_names_a_prompt_outside_the_vocabulary_and_the_default_one(
+    tmp_path: Path, small_text: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    one_line = tmp_path / "one_line.txt"
+    one_line.write_text(small_text.read_text(encoding="utf-8").replace("\n", " "), encoding="utf-8")
+    run = tmp_path / "run"
+    train.train(tiny_config(run, one_line, "train.max_iters=1"), progress=False)
+    assert sample.main(["--checkpoint", str(run)]) == 2  # the default prompt, a newline, is not in this text
+    assert capsys.readouterr().err == (
+        f"error: prompt '\\n': character '\\n' (U+000A) at position 0 is not in the vocabulary of "
+        f"{len(set(one_line.read_text(encoding='utf-8')))} characters of checkpoint {str(run)!r}; that is the default "
+        "prompt: give one with --prompt\n"
+    )
+    assert sample.main(["--checkpoint", str(run), "--prompt", "First\n", "--max-new-tokens", "3"]) == 2
+    assert "that is the default prompt" not in capsys.readouterr().err
+    assert sample.main(["--checkpoint", str(run), "--prompt", "First", "--max-new-tokens", "3"]) == 0
+    assert capsys.readouterr().out.startswith("First")
+    with pytest.raises(sample.PromptError, match=r"prompt 'Fir@t': character '@' \(U\+0040\) at position 3"):
+        sample.sample(str(run), "Fir@t", 3)
+
+
 def test_evaluate_names_a_validation_split_too_short_to_score(tmp_path: Path, small_text: Path) -> None:
     text = tmp_path / "text.txt"
     text.write_text(small_text.read_text())
