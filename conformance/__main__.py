@@ -76,11 +76,17 @@ def main(argv: list[str] | None = None) -> int:
     settings = profiles.get(args.profile)
     start = time.perf_counter()
     outcomes = []
-    for entry, check in selected:
-        outcome = run_check(impl, entry, check, settings, device)
-        outcomes.append(outcome)
-        if not args.quiet:
-            print(f"{outcome.status:<11} {entry.name}-{check}  ({outcome.seconds:.2f}s)", flush=True)
+    interrupted = None
+    try:
+        for entry, check in selected:
+            interrupted = f"{entry.name}-{check}"
+            outcome = run_check(impl, entry, check, settings, device)
+            outcomes.append(outcome)
+            if not args.quiet:
+                print(f"{outcome.status:<11} {entry.name}-{check}  ({outcome.seconds:.2f}s)", flush=True)
+        interrupted = None
+    except KeyboardInterrupt:  # Ctrl-C (a check that hangs, say): report what ran, then stop
+        print(f"\ninterrupted during {interrupted}, after {len(outcomes)} of {len(selected)} checks", file=sys.stderr)
     elapsed = time.perf_counter() - start
 
     failures = [o for o in outcomes if o.status == "failed"]
@@ -97,10 +103,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nScorecard: {impl.name} against torch (profile {args.profile}{on}, {elapsed:.1f}s)\n")
     print(scorecard(outcomes))
     ok = verdict(outcomes, args.strict)
-    print("\nPASSED" if ok else "\nFAILED" + (" (strict: unsupported and missing count)" if args.strict else ""))
+    if interrupted:
+        print(f"\nINTERRUPTED during {interrupted}: {len(selected) - len(outcomes)} of {len(selected)} checks not run")
+    else:
+        print("\nPASSED" if ok else "\nFAILED" + (" (strict: unsupported and missing count)" if args.strict else ""))
     if args.json_file:
-        write_json(args.json_file, to_json(outcomes, impl.name, args.profile, args.strict, str(device)))
-    return 0 if ok else 1
+        write_json(args.json_file, to_json(outcomes, impl.name, args.profile, args.strict, str(device), interrupted))
+    return 130 if interrupted else 0 if ok else 1
 
 
 if __name__ == "__main__":

@@ -45,14 +45,22 @@ def scorecard(outcomes: list[Outcome]) -> str:
 
 
 def to_json(
-    outcomes: list[Outcome], implementation: str, profile: str, strict: bool, device: str = "cpu"
+    outcomes: list[Outcome],
+    implementation: str,
+    profile: str,
+    strict: bool,
+    device: str = "cpu",
+    interrupted: str | None = None,
 ) -> dict[str, Any]:
+    """The report ``--json`` writes; ``interrupted`` names the check a Ctrl-C stopped (the run then has not
+    passed: the checks after it never ran)."""
     return {
         "implementation": implementation,
         "profile": profile,
         "device": device,
         "strict": strict,
-        "passed": verdict(outcomes, strict),
+        "passed": verdict(outcomes, strict) and interrupted is None,
+        "interrupted": interrupted,
         "summary": summary(outcomes),
         "outcomes": [dataclasses.asdict(o) for o in outcomes],
         "failures": [dataclasses.asdict(o) for o in outcomes if o.status == "failed"],

@@ -135,9 +135,15 @@ def run_check(
     start = time.perf_counter()
     outcome = Outcome(impl.name, entry.name, check, "passed")
     try:
-        impl.get(entry.path)
+        component = impl.get(entry.path)
     except MissingComponent as exc:
         outcome.status, outcome.message = "missing", str(exc)
+        return outcome
+    if not callable(component):
+        outcome.status = "failed"
+        outcome.message = (
+            f"{impl.qualname(entry.path)} is {component!r} ({type(component).__name__}), not a class or function"
+        )
         return outcome
     chk = registry().get(check)
     if chk is None:

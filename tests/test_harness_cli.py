@@ -6,11 +6,13 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import spec
 from conformance.__main__ import main
+from conformance.runner import run_check
 from spec import CHECKS
 
 N_CHECKS = sum(c in e.checks for e in spec.entries() for c in CHECKS)
@@ -87,6 +89,31 @@ def test_json_report(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None
     assert failure["mismatch"]["reason"] == "values differ"
     assert len(failure["mismatch"]["index"]) >= 1
     assert failure["repro"].startswith("from conformance import reproduce\nfrom spec import Example, T\n")
+
+
+def test_ctrl_c_reports_what_ran_and_exits_130(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import conformance.__main__ as cli
+
+    calls = []
+
+    def run_check_then_ctrl_c(*args: Any) -> Any:
+        calls.append(args)
+        if len(calls) == 2:  # during the second check, as a Ctrl-C on a check that hangs
+            raise KeyboardInterrupt
+        return run_check(*args)
+
+    monkeypatch.setattr(cli, "run_check", run_check_then_ctrl_c)
+    path = tmp_path / "report.json"
+    code, out, err = run(capsys, "torch", "--profile", "ci", "-k", "gelu and forward", "--json", str(path))
+    assert code == 130
+    assert err == "\ninterrupted during gelu-forward, after 1 of 2 checks\n"
+    assert "1 passed, 0 failed, 0 unsupported, 0 missing, 0 skipped  (1 checks)" in out
+    assert out.splitlines()[-1] == "INTERRUPTED during gelu-forward: 1 of 2 checks not run"
+    report = json.loads(path.read_text())
+    assert (report["passed"], report["interrupted"]) == (False, "gelu-forward")
+    assert [(o["component"], o["status"]) for o in report["outcomes"]] == [("GELU", "passed")]
 
 
 def test_map_file_lets_other_names_take_part(capsys: pytest.CaptureFixture[str], maps_dir: Path) -> None:

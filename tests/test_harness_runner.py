@@ -132,6 +132,43 @@ def test_an_exception_in_the_implementation_is_a_failure_naming_it() -> None:
     assert outcome.message == "fake.nn.functional.double raised ValueError: no luck"
 
 
+def test_a_component_that_is_not_callable_fails_without_running() -> None:
+    outcome = run_check(implementation(double=5), _entry(), "forward")
+    assert outcome.status == "failed"
+    assert outcome.message == "fake.nn.functional.double is 5 (int), not a class or function"
+
+
+class _BareGELU:
+    """A GELU that is no ``Module``: it computes, but has none of the methods the checks use (``to``, ...)."""
+
+    def __init__(self, approximate: str = "none") -> None:
+        pass
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.nn.functional.gelu(x)
+
+
+def test_an_object_lacking_what_a_check_uses_fails_that_check_not_the_run(ci_settings: hypothesis.settings) -> None:
+    bare = Implementation(SimpleNamespace(__name__="bare", nn=SimpleNamespace(GELU=_BareGELU)))
+    outcomes = run_suite(bare, [spec.get("GELU")], ["half", "state_dict"], settings=ci_settings)
+    assert [o.status for o in outcomes] == ["failed", "failed"]
+    half, state = outcomes
+    assert half.message == (
+        "the check stopped with AttributeError: '_BareGELU' object has no attribute 'to' (at checks/calls.py:"
+        f"{_line_of('conformance/checks/calls.py', 'module = call(module.to, dtype_of')}, in build_module): the "
+        "implementation's objects lack or break what the check uses"
+    )
+    assert half.example is not None and half.repro is not None and "reproduce('bare', 'GELU', 'half'" in half.repro
+    assert "'_BareGELU' object has no attribute 'state_dict' (at checks/state_dict.py:" in state.message
+
+
+def _line_of(path: str, text: str) -> int:
+    """The line number of the line of ``path`` (from the repository root) that holds ``text``."""
+    lines = (Path(__file__).parents[1] / path).read_text().splitlines()
+    (number,) = [i for i, line in enumerate(lines, 1) if text in line]
+    return number
+
+
 def test_not_implemented_is_unsupported_not_a_failure() -> None:
     def partial(x: torch.Tensor) -> torch.Tensor:
         if x.dim() > 1:

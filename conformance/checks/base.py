@@ -4,15 +4,19 @@ A check is a function ``body(ctx, example)`` registered with :func:`check`. When
 calls it under hypothesis for every drawn example and hypothesis shrinks a failure to a minimal one; otherwise it is
 called once with ``example=None``. Calls into the implementation under test go through :meth:`Context.iut`, which
 turns ``NotImplementedError`` into *unsupported* and any other exception into a failure; calls into the reference
-go through :meth:`Context.ref`, where an exception means the spec itself is wrong.
+go through :meth:`Context.ref`, where an exception means the spec itself is wrong. An exception that escapes both
+(the harness using an object of the implementation that lacks what it needs: a module without ``.to``) fails the
+check too, naming where it was raised, rather than ending the run.
 """
 
 from __future__ import annotations
 
 import random
+import traceback
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 import hypothesis
@@ -146,11 +150,35 @@ def check(
     return register
 
 
+def escaped(exc: Exception) -> CheckFailed:
+    """The failure for an exception that no call site judged: raised where the harness uses the implementation's
+    objects directly (an attribute the IUT lacks, a method with another signature)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = ""
+    if frames:
+        frame = frames[-1]
+        where = f" (at {'/'.join(Path(frame.filename).parts[-2:])}:{frame.lineno}, in {frame.name})"
+    return CheckFailed(
+        f"the check stopped with {type(exc).__name__}: {exc}{where}: the implementation's objects lack or break "
+        "what the check uses"
+    )
+
+
+def _judged(ctx: Context, chk: Check, example: Example | None) -> None:
+    """``chk.body(ctx, example)``, with an exception that escaped every call site turned into a failure."""
+    try:
+        chk.body(ctx, example)
+    except (CheckFailed, Unsupported, Skipped, ReferenceFailed, hypothesis.errors.HypothesisException):
+        raise
+    except Exception as exc:
+        raise escaped(exc) from exc
+
+
 def run_body(ctx: Context, chk: Check) -> None:
     """Run one check over its examples under hypothesis (or once); raises CheckFailed with the shrunk example."""
     strategy = chk.examples(ctx.entry) if chk.examples is not None else None
     if strategy is None:
-        chk.body(ctx, None)
+        _judged(ctx, chk, None)
         return
 
     seen_supported = False
@@ -165,7 +193,7 @@ def run_body(ctx: Context, chk: Check) -> None:
     def over_examples(example: Example) -> None:
         nonlocal seen_supported
         try:
-            chk.body(ctx, example)
+            _judged(ctx, chk, example)
         except Unsupported as exc:
             note = f"{exc} [{example.describe()}]"
             if note not in ctx.unsupported:
