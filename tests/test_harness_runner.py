@@ -7,6 +7,7 @@ unsupported, missing, skipped, spec error) can be provoked on purpose.
 
 from __future__ import annotations
 
+import decimal
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -117,10 +118,21 @@ def test_output_without_graph_fails_backward() -> None:
     assert "does not require grad, but the reference's does (no graph)" in outcome.message
 
 
-def test_wrong_number_of_outputs_fails() -> None:
-    outcome = run_check(implementation(double=lambda x: (2 * x, x)), _entry(), "forward")
+@pytest.mark.parametrize(
+    ("double", "returned"),
+    [
+        (lambda x: (2 * x, x), "a tuple of 2: (a Tensor of shape (3,), a Tensor of shape (3,))"),
+        (lambda x: None, "None"),
+        (lambda x: 3.0, "a float (3.0)"),
+        (lambda x: decimal.Decimal(2), "a decimal.Decimal"),
+        (lambda x: [], "a list of 0: ()"),
+    ],
+    ids=["two-tensors", "none", "float", "other-object", "empty-list"],
+)
+def test_an_output_that_is_not_the_reference_kind_fails_naming_both(double: Any, returned: str) -> None:
+    outcome = run_check(implementation(double=double), _entry(), "forward")
     assert outcome.status == "failed"
-    assert outcome.message == "returned 2 tensors, the reference returns 1"
+    assert outcome.message == f"returned {returned}, where the reference returns a Tensor of shape (3,)"
 
 
 def test_an_exception_in_the_implementation_is_a_failure_naming_it() -> None:

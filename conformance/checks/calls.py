@@ -73,6 +73,7 @@ def run_both(ctx: Context, example: Example, strided: bool = False) -> tuple[Sid
     the call's tensors come in a non-contiguous layout, the same values."""
     mat = Materialized(example, ctx.device)
     sides = []
+    raw: list[Any] = []  # each side's return value, as it came
     state: dict[str, torch.Tensor] = {}
     # The reference module's random initial weights (which the IUT then loads) follow the example's seed, so that a
     # failure replays exactly.
@@ -94,11 +95,25 @@ def run_both(ctx: Context, example: Example, strided: bool = False) -> tuple[Sid
             fn = ctx.iut_component() if iut else ctx.ref_component()
         before = {name: t.detach().clone() for name, t in named_tensors(args, kwargs).items()}
         out = call_component(ctx, call, fn, args, kwargs)
+        raw.append(out)
         sides.append(Side(module, args, kwargs, flatten_tensors(out), before))
     ref, iut_side = sides
     if len(ref.outputs) != len(iut_side.outputs):
-        raise CheckFailed(f"returned {len(iut_side.outputs)} tensors, the reference returns {len(ref.outputs)}")
+        raise CheckFailed(f"returned {describe_value(raw[1])}, where the reference returns {describe_value(raw[0])}")
     return ref, iut_side
+
+
+def describe_value(value: Any) -> str:
+    """What a call returned, as a failure names it: "a Tensor of shape (2, 3)", "None", "a numpy.ndarray"."""
+    if isinstance(value, torch.Tensor):
+        return f"a Tensor of shape {tuple(value.shape)}"
+    if isinstance(value, (tuple, list)):
+        return f"a {type(value).__name__} of {len(value)}: ({', '.join(describe_value(v) for v in value)})"
+    if value is None:
+        return "None"
+    kind = type(value)
+    name = kind.__qualname__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
+    return f"a {name} ({value!r})" if isinstance(value, (int, float, bool, complex)) else f"a {name}"
 
 
 def call_component(ctx: Context, call: Any, fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
