@@ -10,7 +10,7 @@ import time
 
 from conformance import devices, profiles
 from conformance.report import scorecard, to_json, verdict, write_json
-from conformance.runner import cases, load_implementation, run_check
+from conformance.runner import cases, load_failure, load_implementation, run_check
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -65,8 +65,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         impl = load_implementation(args.module, args.map_file)
-    except (ImportError, OSError, ValueError) as exc:
-        print(f"error: cannot load implementation {args.module!r}: {exc}", file=sys.stderr)
+    except Exception as exc:
+        print(f"error: cannot load implementation {args.module!r}: {load_failure(exc)}", file=sys.stderr)
         return 2
     try:
         device = devices.resolve(args.device)

@@ -14,6 +14,7 @@ import pytest
 
 from conformance import devices
 from conformance.api import build_cases
+from conformance.runner import load_failure
 from spec.entry import CHECKS
 
 
@@ -58,8 +59,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
                 strict=config.getoption("--conformance-strict"),
                 device=device,
             )
-        except (ImportError, OSError, ValueError) as exc:
-            raise pytest.UsageError(f"--impl {name!r}: cannot load the implementation: {exc}") from None
+        except Exception as exc:
+            raise pytest.UsageError(f"--impl {name!r}: cannot load the implementation: {load_failure(exc)}") from None
         for case in built:
             params.append(pytest.param(case, id=f"{case.impl.name}-{case.entry.name}"))
     metafunc.parametrize("conformance_case", params)

@@ -15,7 +15,16 @@ import torch
 
 from conformance import devices, profiles
 from conformance.checks import registry
-from conformance.checks.base import CheckFailed, Context, ReferenceFailed, Skipped, Unsupported, run_body, stat_seed
+from conformance.checks.base import (
+    CheckFailed,
+    Context,
+    ReferenceFailed,
+    Skipped,
+    Unsupported,
+    raised,
+    run_body,
+    stat_seed,
+)
 from nnresolve import Implementation, MissingComponent
 from spec import entries as all_entries
 from spec import page_path
@@ -68,6 +77,12 @@ def load_implementation(module: str, map_file: str | None = None) -> Implementat
     from nnresolve import load_map_file
 
     return Implementation(module, load_map_file(map_file) if map_file else None)
+
+
+def load_failure(exc: Exception) -> str:
+    """Why :func:`load_implementation` failed, in a line: an import or map-file error as it reads, any other
+    exception (raised by the implementation's own code as it was imported) with where it was raised."""
+    return str(exc) if isinstance(exc, (ImportError, OSError, ValueError)) else raised(exc)
 
 
 def selected(entry: Entry, check: str, keyword: str | None) -> bool:
@@ -138,6 +153,9 @@ def run_check(
         component = impl.get(entry.path)
     except MissingComponent as exc:
         outcome.status, outcome.message = "missing", str(exc)
+        return outcome
+    except Exception as exc:  # it is there but does not import (a SyntaxError in it, say): a failure, not missing
+        outcome.status, outcome.message = "failed", f"{impl.qualname(entry.path)} could not be loaded: {raised(exc)}"
         return outcome
     if not callable(component):
         outcome.status = "failed"

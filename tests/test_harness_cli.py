@@ -151,6 +151,27 @@ def test_bad_arguments_exit_2_with_a_message(capsys: pytest.CaptureFixture[str],
     assert out == ""
 
 
+def test_an_implementation_whose_code_raises_on_import_exits_2_naming_where(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "raises_on_import").mkdir()
+    (tmp_path / "raises_on_import" / "__init__.py").write_text("import torch\nx = undefined_name\n")
+    (tmp_path / "bad_syntax").mkdir()
+    (tmp_path / "bad_syntax" / "__init__.py").write_text("def gelu(x):\n    return x +* 2\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    code, out, err = run(capsys, "raises_on_import")
+    assert (code, out) == (2, "")
+    assert err == (
+        "error: cannot load implementation 'raises_on_import': NameError: name 'undefined_name' is not defined "
+        "(at raises_on_import/__init__.py:2, in <module>)\n"
+    )
+    code, _, err = run(capsys, "bad_syntax")
+    assert (code, err) == (
+        2,
+        "error: cannot load implementation 'bad_syntax': SyntaxError: invalid syntax (__init__.py, line 2)\n",
+    )
+
+
 def test_bad_map_value_exits_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     path = tmp_path / "bad.toml"
     path.write_text("[components]\nLinear = 1\n")

@@ -150,6 +150,22 @@ def test_a_component_that_is_not_callable_fails_without_running() -> None:
     assert outcome.message == "fake.nn.functional.double is 5 (int), not a class or function"
 
 
+def test_a_component_whose_module_does_not_import_fails_rather_than_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package = tmp_path / "lazy_broken" / "nn"
+    package.mkdir(parents=True)
+    (tmp_path / "lazy_broken" / "__init__.py").write_text("")
+    (package / "__init__.py").write_text("")  # nn.functional is imported only when a check asks for it
+    (package / "functional.py").write_text("def gelu(x, approximate='none'):\n    return x +* 2\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    outcome = run_check(Implementation("lazy_broken"), spec.get("gelu"), "forward")
+    assert (outcome.status, outcome.message) == (
+        "failed",
+        "lazy_broken.nn.functional.gelu could not be loaded: SyntaxError: invalid syntax (functional.py, line 2)",
+    )
+
+
 class _BareGELU:
     """A GELU that is no ``Module``: it computes, but has none of the methods the checks use (``to``, ...)."""
 

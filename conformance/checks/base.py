@@ -150,17 +150,22 @@ def check(
     return register
 
 
+def raised(exc: BaseException) -> str:
+    """``"NameError: name 'x' is not defined (at nn/linear.py:12, in forward)"``: the exception and the place it was
+    raised, for a message that stands in for a traceback."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    text = f"{type(exc).__name__}: {exc}"
+    if not frames or isinstance(exc, SyntaxError):  # a SyntaxError names its file and line already
+        return text
+    frame = frames[-1]
+    return f"{text} (at {'/'.join(Path(frame.filename).parts[-2:])}:{frame.lineno}, in {frame.name})"
+
+
 def escaped(exc: Exception) -> CheckFailed:
     """The failure for an exception that no call site judged: raised where the harness uses the implementation's
     objects directly (an attribute the IUT lacks, a method with another signature)."""
-    frames = traceback.extract_tb(exc.__traceback__)
-    where = ""
-    if frames:
-        frame = frames[-1]
-        where = f" (at {'/'.join(Path(frame.filename).parts[-2:])}:{frame.lineno}, in {frame.name})"
     return CheckFailed(
-        f"the check stopped with {type(exc).__name__}: {exc}{where}: the implementation's objects lack or break "
-        "what the check uses"
+        f"the check stopped with {raised(exc)}: the implementation's objects lack or break what the check uses"
     )
 
 
