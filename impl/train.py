@@ -23,6 +23,7 @@ import json
 import math
 import signal
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -176,6 +177,19 @@ def _plot(history: dict[str, Any], path: Path) -> None:
     checkpoint.atomic_write(path, buf.getvalue())
 
 
+def _check_writable(out_dir: Path) -> None:
+    """Fail before the first step, not at the first checkpoint after minutes of training, when ``out_dir`` cannot
+    hold one: it is a file, or cannot be created or written to."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ConfigError(f"train.out_dir {str(out_dir)!r} is a file, not a directory")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out_dir):
+            pass
+    except OSError as exc:
+        raise ConfigError(f"train.out_dir {str(out_dir)!r} cannot hold a checkpoint: {exc.strerror or exc}") from None
+
+
 def train(cfg: Config, resume: bool = False, progress: bool = True, overwrite: bool = False) -> dict[str, Any]:
     """Train as ``cfg`` says; returns the summary that is also written to ``out_dir/summary.json``.
 
@@ -229,6 +243,8 @@ def train(cfg: Config, resume: bool = False, progress: bool = True, overwrite: b
             f"train.out_dir {str(out_dir)!r} holds a checkpoint already: continue it with --resume, or replace it "
             "with --overwrite (or choose another train.out_dir)"
         )
+
+    _check_writable(out_dir)
 
     torch.manual_seed(tc.seed)
     sampler = BatchSampler(train_data, cfg.model.block_size, tc.batch_size, torch.Generator().manual_seed(tc.seed))

@@ -335,6 +335,15 @@ def test_command_errors(tmp_path: Path, small_text: Path, capsys: pytest.Capture
         f"error: train.out_dir {str(tmp_path)!r} holds a checkpoint already: continue it with --resume, or replace "
         "it with --overwrite" in capsys.readouterr().err
     )
+    afile = tmp_path / "afile"
+    afile.write_text("")
+    assert train.main([*flat, "--no-progress", "--set", f"train.out_dir={afile}"]) == 2
+    assert f"error: train.out_dir {str(afile)!r} is a file, not a directory\n" in capsys.readouterr().err
+    under = afile / "run"  # a directory that cannot be made: before the first step, not at the first checkpoint
+    assert train.main([*flat, "--no-progress", "--set", f"train.out_dir={under}"]) == 2
+    out, err = capsys.readouterr()
+    assert f"error: train.out_dir {str(under)!r} cannot hold a checkpoint: Not a directory\n" in err
+    assert "iter 0" not in out and "parameters;" not in out
     assert train.main([*flat, "--no-progress", "--set", "components.default=no_such_package_xyz"]) == 2
     assert "error: components: No module named 'no_such_package_xyz'" in capsys.readouterr().err
     assert train.main([*flat, "--no-progress", "--overwrite", "--set", "components.AdamW=impl.nn:Nope"]) == 2
