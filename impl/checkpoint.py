@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from safetensors import safe_open
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import save as safetensors_bytes
 from torch import Tensor
 
@@ -171,9 +171,12 @@ def save_checkpoint(
 def _read(path: Path) -> tuple[dict[str, Tensor], dict[str, str]]:
     if not path.is_file():
         raise CheckpointError(f"no checkpoint file {str(path)!r}")
-    with safe_open(str(path), framework="pt") as f:
-        meta = f.metadata() or {}
-        tensors = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118 (safe_open is not a Mapping)
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            meta = f.metadata() or {}
+            tensors = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118 (safe_open is not a Mapping)
+    except (SafetensorError, OSError) as exc:  # truncated in a copy, overwritten, not a safetensors file at all
+        raise CheckpointError(f"checkpoint file {str(path)!r} cannot be read, it is damaged: {exc}") from None
     if meta.get("format") != FORMAT:
         raise CheckpointError(f"{str(path)!r} is not a checkpoint of this format ({FORMAT}): {meta.get('format')!r}")
     return tensors, meta

@@ -109,6 +109,21 @@ def test_missing_or_foreign_files_are_rejected(tmp_path: Path) -> None:
         checkpoint.read_model(tmp_path)
 
 
+@pytest.mark.parametrize("damage", ["truncated", "overwritten", "cut-in-the-tensors"])
+def test_a_damaged_file_is_named_not_a_traceback(tmp_path: Path, damage: str) -> None:
+    model, optimizer = model_and_optimizer("torch")
+    save(tmp_path, model, optimizer)
+    for name in (checkpoint.MODEL_FILE, checkpoint.STATE_FILE):
+        path = tmp_path / name
+        whole = path.read_bytes()
+        cut = {"truncated": whole[:100], "overwritten": b"garbage\n", "cut-in-the-tensors": whole[:-8]}[damage]
+        path.write_bytes(cut)
+        read = checkpoint.read_model if name == checkpoint.MODEL_FILE else lambda d: checkpoint.read_train_state(d, 3)
+        with pytest.raises(checkpoint.CheckpointError, match=f"checkpoint file '.*{name}' cannot be read, it is dam"):
+            read(tmp_path)
+        path.write_bytes(whole)
+
+
 def test_unpicklable_state_is_refused(tmp_path: Path) -> None:
     model, optimizer = model_and_optimizer("torch")
     state = optimizer.state_dict()
