@@ -62,7 +62,18 @@ def evaluate(checkpoint_dir: str, text_path: str | None = None, device: str = "c
     model, tokenizer, config = checkpoint.load_model(checkpoint_dir)
     model.to(where)
     if text_path is None:
-        data = torch.tensor(tokenizer.encode(load_text(config.data.path)), dtype=torch.long)
+        # the checkpoint's own text, which may have been moved or changed since training
+        hint = (
+            "; without --text the validation split of the checkpoint's data.path is scored: name the text with --text"
+        )
+        try:
+            text = load_text(config.data.path)
+        except (FileNotFoundError, ValueError) as exc:
+            raise type(exc)(f"{exc}{hint}") from None
+        try:
+            data = torch.tensor(tokenizer.encode(text), dtype=torch.long)
+        except ValueError as exc:
+            raise ValueError(f"data.path {config.data.path!r}: {exc}{hint}") from None
         _, ids = train_val_split(data, config.data.train_fraction)
     else:
         text = load_text(text_path, "--text")

@@ -300,6 +300,25 @@ def test_sample_names_a_prompt_outside_the_vocabulary_and_the_default_one(
         sample.sample(str(run), "Fir@t", 3)
 
 
+def test_evaluate_says_to_name_a_text_when_the_checkpoints_own_has_moved_or_changed(
+    tmp_path: Path, small_text: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = tmp_path / "text.txt"
+    text.write_text(small_text.read_text(encoding="utf-8"), encoding="utf-8")
+    train.train(tiny_config(tmp_path / "run", text, "train.max_iters=1"), progress=False)
+    hint = "; without --text the validation split of the checkpoint's data.path is scored: name the text with --text\n"
+    text.write_text("@" + small_text.read_text(encoding="utf-8"), encoding="utf-8")
+    assert evaluate.main(["--checkpoint", str(tmp_path / "run")]) == 2
+    assert capsys.readouterr().err == (
+        f"error: data.path {str(text)!r}: character '@' (U+0040) at position 0 is not in the vocabulary of "
+        f"{len(set(small_text.read_text(encoding='utf-8')))} characters" + hint
+    )
+    text.unlink()
+    assert evaluate.main(["--checkpoint", str(tmp_path / "run")]) == 2
+    assert capsys.readouterr().err == f"error: data.path {str(text)!r} is not a file" + hint
+    assert evaluate.main(["--checkpoint", str(tmp_path / "run"), "--text", str(small_text)]) == 0
+
+
 def test_evaluate_names_a_validation_split_too_short_to_score(tmp_path: Path, small_text: Path) -> None:
     text = tmp_path / "text.txt"
     text.write_text(small_text.read_text())
