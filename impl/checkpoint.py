@@ -3,8 +3,8 @@
 A checkpoint is a directory with two files, each written atomically (a temporary file in the same directory,
 fsync, ``os.replace``), so a crash leaves the previous version of a file or the new one, never half of one:
 
-- ``model.safetensors``: the weights, with the run's configuration and the tokenizer's vocabulary in its metadata.
-  This is all that sampling and evaluation need.
+- ``model.safetensors``: the weights, with the run's configuration, the tokenizer's vocabulary and a SHA-256 of
+  the training text in its metadata. This is all that sampling and evaluation need.
 - ``train_state.safetensors``: what resuming needs besides the weights: the optimizer's state (tensors here, the
   rest as JSON), the state of every random number generator, and the training history.
 
@@ -14,10 +14,12 @@ embedding and output head) is stored once, with the other name recorded as an al
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +50,34 @@ FORMAT = "nnspec-gpt-1"
 
 class CheckpointError(RuntimeError):
     """A checkpoint is missing, incomplete or inconsistent."""
+
+
+class TextChangedWarning(UserWarning):
+    """The file at a checkpoint's ``data.path`` is no longer the text the checkpoint was trained on."""
+
+
+def text_sha256(text: str) -> str:
+    """The fingerprint a checkpoint keeps of its training text."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def trained_text_sha256(out_dir: str | Path) -> str | None:
+    """The fingerprint of the text the checkpoint in ``out_dir`` was trained on; None for a checkpoint that
+    predates fingerprints."""
+    with _opened(Path(out_dir) / MODEL_FILE) as f:  # the header alone: no tensor is read
+        return (f.metadata() or {}).get("text_sha256")
+
+
+@contextlib.contextmanager
+def _opened(path: Path) -> Iterator[Any]:
+    """``safe_open(path)``, with a file that cannot be read reported as a damaged checkpoint."""
+    if not path.is_file():
+        raise CheckpointError(f"no checkpoint file {str(path)!r}")
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            yield f
+    except (SafetensorError, OSError) as exc:  # truncated in a copy, overwritten, not a safetensors file at all
+        raise CheckpointError(f"checkpoint file {str(path)!r} cannot be read, it is damaged: {exc}") from None
 
 
 def atomic_write(path: str | Path, data: bytes) -> None:
@@ -133,6 +163,7 @@ def save_checkpoint(
     optimizer_state: Mapping[str, Any],
     rng_state: Mapping[str, Tensor],
     history: Mapping[str, Any],
+    text_sha256: str | None = None,
 ) -> None:
     """Write ``out_dir/model.safetensors`` and ``out_dir/train_state.safetensors`` atomically.
 
@@ -145,6 +176,8 @@ def save_checkpoint(
         optimizer_state: the optimizer's ``state_dict()``.
         rng_state: name -> state tensor of each random number generator (``torch.get_rng_state()``, ...).
         history: JSON-able training history (losses) to carry over on resume.
+        text_sha256: :func:`text_sha256` of the training text, so that a later change to the file at
+            ``data.path`` can be told.
     """
     weights, aliases = _dedupe(model_state)
     meta = {
@@ -154,6 +187,8 @@ def save_checkpoint(
         "vocab": json.dumps(vocab),
         "aliases": json.dumps(aliases),
     }
+    if text_sha256 is not None:
+        meta["text_sha256"] = text_sha256
     state_tensors: dict[str, Tensor] = {f"rng.{k}": _plain(v) for k, v in rng_state.items()}
     optimizer_tree = _to_json_tree(dict(optimizer_state), "optimizer", state_tensors)
     state_meta = {
@@ -169,14 +204,9 @@ def save_checkpoint(
 
 
 def _read(path: Path) -> tuple[dict[str, Tensor], dict[str, str]]:
-    if not path.is_file():
-        raise CheckpointError(f"no checkpoint file {str(path)!r}")
-    try:
-        with safe_open(str(path), framework="pt") as f:
-            meta = f.metadata() or {}
-            tensors = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118 (safe_open is not a Mapping)
-    except (SafetensorError, OSError) as exc:  # truncated in a copy, overwritten, not a safetensors file at all
-        raise CheckpointError(f"checkpoint file {str(path)!r} cannot be read, it is damaged: {exc}") from None
+    with _opened(path) as f:
+        meta = f.metadata() or {}
+        tensors = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118 (safe_open is not a Mapping)
     if meta.get("format") != FORMAT:
         raise CheckpointError(f"{str(path)!r} is not a checkpoint of this format ({FORMAT}): {meta.get('format')!r}")
     return tensors, meta

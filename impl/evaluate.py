@@ -17,6 +17,7 @@ import argparse
 import json
 import math
 import sys
+import warnings
 from typing import Any
 
 import torch
@@ -74,6 +75,13 @@ def evaluate(checkpoint_dir: str, text_path: str | None = None, device: str = "c
             data = torch.tensor(tokenizer.encode(text), dtype=torch.long)
         except ValueError as exc:
             raise ValueError(f"data.path {config.data.path!r}: {exc}{hint}") from None
+        if checkpoint.trained_text_sha256(checkpoint_dir) not in (None, checkpoint.text_sha256(text)):
+            warnings.warn(
+                f"data.path {config.data.path or '(the bundled text)'!r} has changed since training: the validation "
+                "split scored is not the one the run held out",
+                checkpoint.TextChangedWarning,
+                stacklevel=2,
+            )
         _, ids = train_val_split(data, config.data.train_fraction)
     else:
         text = load_text(text_path, "--text")
@@ -102,10 +110,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--device", default="cpu", help="where the model runs: cpu (default), cuda, cuda:1, ...")
     args = p.parse_args(argv)
     try:
-        result = evaluate(args.checkpoint, args.text, args.device)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", checkpoint.TextChangedWarning)
+            result = evaluate(args.checkpoint, args.text, args.device)
     except (ValueError, FileNotFoundError, checkpoint.CheckpointError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    for warning in caught:  # one line each, not the file and line that raised it
+        print(f"warning: {warning.message}", file=sys.stderr)
     print(json.dumps(result))
     return 0
 

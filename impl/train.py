@@ -212,10 +212,20 @@ def train(cfg: Config, resume: bool = False, progress: bool = True, overwrite: b
         text = load_text(cfg.data.path)
     except ValueError as exc:  # not UTF-8
         raise ConfigError(str(exc)) from None
+    digest = checkpoint.text_sha256(text)
     if resume:
-        weights, _, vocab, start_iter = checkpoint.read_model(out_dir)
+        weights, saved, vocab, start_iter = checkpoint.read_model(out_dir)
         optimizer_state, rng_state, history = checkpoint.read_train_state(out_dir, start_iter)
         tokenizer = CharTokenizer(vocab)
+        trained_on = checkpoint.trained_text_sha256(out_dir)
+        if Config.from_dict(saved).data.path == cfg.data.path and trained_on not in (None, digest):
+            # another data.path is a choice (training on further text); the same one, changed, is likely not
+            print(
+                f"warning: data.path {cfg.data.path or '(the bundled text)'!r} has changed since checkpoint "
+                f"{str(out_dir)!r} was written: the run goes on over the new text, its batches and validation split "
+                "no longer those of an uninterrupted run",
+                file=sys.stderr,
+            )
     else:
         tokenizer, start_iter = CharTokenizer.from_text(text), 0
         history = {"loss": [], "eval": []}
@@ -273,6 +283,7 @@ def train(cfg: Config, resume: bool = False, progress: bool = True, overwrite: b
             optimizer_state=optimizer.state_dict(),
             rng_state=rng_states(device, sampler.generator),
             history=history,
+            text_sha256=digest,
         )
         # summary.json describes a finished run; beside a checkpoint of one in progress (a run that --overwrite
         # replaces, or one that --resume takes further) it would describe another, so it goes until this one ends

@@ -124,6 +124,27 @@ def test_a_damaged_file_is_named_not_a_traceback(tmp_path: Path, damage: str) ->
         path.write_bytes(whole)
 
 
+def test_the_training_text_fingerprint_is_kept_in_the_header(tmp_path: Path) -> None:
+    model, optimizer = model_and_optimizer("torch")
+    save(tmp_path / "old", model, optimizer)  # a checkpoint written without one, as before fingerprints
+    assert checkpoint.trained_text_sha256(tmp_path / "old") is None
+    checkpoint.save_checkpoint(
+        tmp_path / "new",
+        iteration=1,
+        model_state=model.state_dict(),
+        config=CFG.to_dict(),
+        vocab="abcdefghijkl",
+        optimizer_state=optimizer.state_dict(),
+        rng_state={"torch": torch.get_rng_state()},
+        history={"loss": [], "eval": []},
+        text_sha256=checkpoint.text_sha256("abc\u00e6"),
+    )
+    # sha256 of the text's UTF-8 bytes ("abc" then 0xC3 0xA6), as `printf 'abc\xc3\xa6' | sha256sum` gives it
+    assert checkpoint.trained_text_sha256(tmp_path / "new") == (
+        "06d7ba520d653642a577b421675028096b12293cf10c9df9b10813b85f15a9d0"
+    )
+
+
 def test_unpicklable_state_is_refused(tmp_path: Path) -> None:
     model, optimizer = model_and_optimizer("torch")
     state = optimizer.state_dict()

@@ -15,7 +15,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from impl import evaluate, sample, train
+from impl import checkpoint, evaluate, sample, train
 from impl.checkpoint import MODEL_FILE, load_model, read_model
 from impl.config import Config, ConfigError, load_config
 from impl.data import load_text
@@ -317,6 +317,39 @@ def test_evaluate_says_to_name_a_text_when_the_checkpoints_own_has_moved_or_chan
     assert evaluate.main(["--checkpoint", str(tmp_path / "run")]) == 2
     assert capsys.readouterr().err == f"error: data.path {str(text)!r} is not a file" + hint
     assert evaluate.main(["--checkpoint", str(tmp_path / "run"), "--text", str(small_text)]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_a_changed_training_text_is_reported_by_evaluate_and_resume(
+    tmp_path: Path, small_text: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = tmp_path / "text.txt"
+    original = small_text.read_text(encoding="utf-8")
+    text.write_text(original, encoding="utf-8")
+    run = tmp_path / "run"
+    sets = [*TINY, f"train.out_dir={run}", f"data.path={text}", "train.max_iters=2"]
+    assert train.main([a for s in sets for a in ("--set", s)] + ["--no-progress"]) == 0
+    assert evaluate.main(["--checkpoint", str(run)]) == 0
+    assert capsys.readouterr().err == ""  # the text it was trained on: nothing to say
+
+    text.write_text(original[::-1], encoding="utf-8")  # the same characters, another text
+    assert evaluate.main(["--checkpoint", str(run)]) == 0
+    assert capsys.readouterr().err == (
+        f"warning: data.path {str(text)!r} has changed since training: the validation split scored is not the one "
+        "the run held out\n"
+    )
+    with pytest.warns(checkpoint.TextChangedWarning, match="has changed since training"):
+        evaluate.evaluate(str(run))
+
+    resume = ["--set", f"train.out_dir={run}", "--set", "train.max_iters=4", "--resume", "--no-progress"]
+    assert train.main(resume) == 0
+    assert (
+        f"warning: data.path {str(text)!r} has changed since checkpoint {str(run)!r} was written: the run goes on"
+        in capsys.readouterr().err
+    )
+    assert checkpoint.trained_text_sha256(run) == checkpoint.text_sha256(original[::-1])  # the text it now holds
+    assert evaluate.main(["--checkpoint", str(run)]) == 0
+    assert capsys.readouterr().err == ""
 
 
 def test_evaluate_names_a_validation_split_too_short_to_score(tmp_path: Path, small_text: Path) -> None:
@@ -324,7 +357,7 @@ def test_evaluate_names_a_validation_split_too_short_to_score(tmp_path: Path, sm
     text.write_text(small_text.read_text())
     train.train(tiny_config(tmp_path / "run", text, "train.max_iters=1"), progress=False)
     text.write_text("To be, or")  # the checkpoint's data.path, rewritten: 9 characters, 1 of them in val
-    with pytest.raises(ValueError) as info:
+    with pytest.warns(checkpoint.TextChangedWarning), pytest.raises(ValueError) as info:  # which says why
         evaluate.evaluate(str(tmp_path / "run"))
     assert str(info.value) == (
         f"the validation split of data.path {str(text)!r} (data.train_fraction 0.9) holds 1 token(s): a perplexity "
