@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import re
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -76,7 +77,19 @@ def load_implementation(module: str, map_file: str | None = None) -> Implementat
     """The implementation under test named by ``module``, with the overrides of ``map_file``."""
     from nnresolve import load_map_file
 
-    return Implementation(module, load_map_file(map_file) if map_file else None)
+    overrides = load_map_file(map_file) if map_file else {}
+    paths = {entry.path for entry in all_entries()}
+    names = paths | {path.rsplit(".", 1)[-1] for path in paths}
+    unknown = [key for key in overrides if key not in names]
+    if unknown:
+        # a misspelt key would leave its component served by the module itself, with no sign of it
+        near = {key: difflib.get_close_matches(key, names, n=1, cutoff=0.6) for key in unknown}
+        named = ", ".join(f"{key!r}" + (f" (did you mean {m[0]!r}?)" if m else "") for key, m in near.items())
+        raise ValueError(
+            f"map file {map_file}: {named} name no component of the spec; a key is a component's path "
+            "('nn.functional.softmax') or its last part ('softmax')"
+        )
+    return Implementation(module, overrides or None)
 
 
 def load_failure(exc: Exception) -> str:

@@ -180,6 +180,20 @@ def test_bad_map_value_exits_2(capsys: pytest.CaptureFixture[str], tmp_path: Pat
     assert "values must be strings" in err
 
 
+def test_a_map_key_naming_no_component_exits_2_with_the_nearest(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "typo.toml"
+    path.write_text('[components]\nLayerNrom = "torch"\nsoftmax = "torch"\n"nn.zzz" = "torch"\n')
+    code, out, err = run(capsys, "torch", "--map", str(path))
+    assert (code, out) == (2, "")
+    assert err == (
+        f"error: cannot load implementation 'torch': map file {path}: 'LayerNrom' (did you mean 'LayerNorm'?), "
+        "'nn.zzz' name no component of the spec; a key is a component's path ('nn.functional.softmax') or its last "
+        "part ('softmax')\n"
+    )
+
+
 def test_unknown_profile_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as info:
         main(["torch", "--profile", "fast"])
