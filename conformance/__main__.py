@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import difflib
-import re
 import sys
 import time
 
 from conformance import devices, profiles
 from conformance.report import scorecard, to_json, verdict, write_json
-from conformance.runner import cases, load_failure, load_implementation, run_check
+from conformance.runner import cases, load_failure, load_implementation, nothing_selected, run_check
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -31,22 +29,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--list", action="store_true", help="list the (component, check) pairs and exit")
     parser.add_argument("-q", "--quiet", action="store_true", help="no per-check progress lines")
     return parser.parse_args(argv)
-
-
-def nothing_selected(keyword: str) -> str:
-    """Why ``-k keyword`` selects no check: the words that match no component or check, with the nearest names."""
-    every = list(cases())
-    ids = {f"{entry.name}-{check}-{entry.path}".lower() for entry, check in every}
-    # suggestions are the names a user types; lowercased for the comparison, shown as spelled
-    spelled = {n.lower(): n for entry, check in every for n in (entry.name, check)}
-    message = f"-k {keyword!r} selects none of the {len(every)} checks"
-    for word in re.findall(r"[^\s()]+", keyword):
-        if word.lower() in ("and", "or", "not") or any(word.lower() in i for i in ids):
-            continue
-        near = [spelled[n] for n in difflib.get_close_matches(word.lower(), spelled, n=3, cutoff=0.6)]
-        message += f"; no component or check contains {word!r}"
-        message += f" (did you mean {' or '.join(map(repr, near))}?)" if near else ""
-    return message + "; --list shows every component-check"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from conformance.runner import Outcome, cases, load_implementation, run_check
+from conformance.runner import Outcome, cases, load_implementation, nothing_selected, run_check
 from nnresolve import Implementation
 from spec.entry import Entry
 
@@ -95,6 +95,8 @@ def parametrize_with_checks(
     """
     expected = dict(expected_failures or {})
     built = build_cases(implementation, map_file, checks, keyword, strict, device=device)
+    if keyword and not built:  # a misspelt keyword would leave the test with an empty parameter set, skipped
+        raise ValueError(nothing_selected(keyword, cli=False))
     known = {case.entry.name for case in built} | {f"{case.entry.name}-{case.check}" for case in built}
     stale = sorted(set(expected) - known)
     if stale:

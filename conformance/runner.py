@@ -117,6 +117,23 @@ def selected(entry: Entry, check: str, keyword: str | None) -> bool:
         raise ValueError(f"cannot parse -k expression {keyword!r}") from None
 
 
+def nothing_selected(keyword: str, cli: bool = True) -> str:
+    """Why ``-k keyword`` (``keyword=`` of the Python API, without ``cli``) selects no check: the words that match
+    no component or check, with the nearest names."""
+    every = list(cases())
+    ids = {f"{entry.name}-{check}-{entry.path}".lower() for entry, check in every}
+    # suggestions are the names a user types; lowercased for the comparison, shown as spelled
+    spelled = {n.lower(): n for entry, check in every for n in (entry.name, check)}
+    message = f"{'-k ' if cli else 'keyword='}{keyword!r} selects none of the {len(every)} checks"
+    for word in re.findall(r"[^\s()]+", keyword):
+        if word.lower() in ("and", "or", "not") or any(word.lower() in i for i in ids):
+            continue
+        near = [spelled[n] for n in difflib.get_close_matches(word.lower(), spelled, n=3, cutoff=0.6)]
+        message += f"; no component or check contains {word!r}"
+        message += f" (did you mean {' or '.join(map(repr, near))}?)" if near else ""
+    return message + ("; --list shows every component-check" if cli else "")
+
+
 def cases(
     entries: Iterable[Entry] | None = None, checks: Sequence[str] | None = None, keyword: str | None = None
 ) -> Iterator[tuple[Entry, str]]:

@@ -217,6 +217,15 @@ def test_expected_failures_naming_no_selected_case_are_an_error() -> None:
         )
 
 
+def test_a_keyword_selecting_nothing_is_an_error_not_an_empty_parameter_set() -> None:
+    with pytest.raises(
+        ValueError,
+        match=r"^keyword='layrnorm' selects none of the \d+ checks; no component or "
+        r"check contains 'layrnorm' \(did you mean 'LayerNorm' or 'layer_norm' or 'RMSNorm'\?\)$",
+    ):
+        parametrize_with_checks("torch", keyword="layrnorm")
+
+
 def test_parametrize_with_checks_marks() -> None:
     mark = parametrize_with_checks("torch", checks=["errors"], keyword="gelu", expected_failures={"gelu": "why"})
     (argname, params) = mark.args  # type: ignore[attr-defined]
