@@ -203,6 +203,12 @@ def train(cfg: Config, resume: bool = False, progress: bool = True, overwrite: b
     """
     t_start = time.perf_counter()
     tc = cfg.train
+    # checked here, not in the config itself, so that a checkpoint written with such settings still loads
+    if tc.min_lr > tc.learning_rate:
+        raise ConfigError(
+            f"train.min_lr ({tc.min_lr!r}) is above train.learning_rate ({tc.learning_rate!r}): the schedule decays "
+            "from learning_rate to min_lr, so a lower learning_rate needs a lower min_lr too"
+        )
     device = device_of(tc.device, "train.device")
     out_dir = Path(tc.out_dir)
     nn = Components.from_config(cfg.components)

@@ -387,6 +387,11 @@ def test_command_errors(tmp_path: Path, small_text: Path, capsys: pytest.Capture
         f"error: train.out_dir {str(tmp_path)!r} holds a checkpoint already: continue it with --resume, or replace "
         "it with --overwrite" in capsys.readouterr().err
     )
+    assert train.main([*flat, "--no-progress", "--set", "train.learning_rate=1e-5"]) == 2
+    assert (
+        "error: train.min_lr (0.0001) is above train.learning_rate (1e-05): the schedule decays from learning_rate "
+        "to min_lr" in capsys.readouterr().err
+    )
     afile = tmp_path / "afile"
     afile.write_text("")
     assert train.main([*flat, "--no-progress", "--set", f"train.out_dir={afile}"]) == 2
