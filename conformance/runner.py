@@ -22,11 +22,10 @@ from conformance.checks.base import (
     ReferenceFailed,
     Skipped,
     Unsupported,
-    raised,
     run_body,
     stat_seed,
 )
-from nnresolve import Implementation, MissingComponent
+from nnresolve import Implementation, MissingComponent, describe_exception
 from spec import entries as all_entries
 from spec import page_path
 from spec.entry import CHECKS, Entry, Example
@@ -95,7 +94,7 @@ def load_implementation(module: str, map_file: str | None = None) -> Implementat
 def load_failure(exc: Exception) -> str:
     """Why :func:`load_implementation` failed, in a line: an import or map-file error as it reads, any other
     exception (raised by the implementation's own code as it was imported) with where it was raised."""
-    return str(exc) if isinstance(exc, (ImportError, OSError, ValueError)) else raised(exc)
+    return str(exc) if isinstance(exc, (ImportError, OSError, ValueError)) else describe_exception(exc)
 
 
 def selected(entry: Entry, check: str, keyword: str | None) -> bool:
@@ -185,7 +184,10 @@ def run_check(
         outcome.status, outcome.message = "missing", str(exc)
         return outcome
     except Exception as exc:  # it is there but does not import (a SyntaxError in it, say): a failure, not missing
-        outcome.status, outcome.message = "failed", f"{impl.qualname(entry.path)} could not be loaded: {raised(exc)}"
+        outcome.status, outcome.message = (
+            "failed",
+            f"{impl.qualname(entry.path)} could not be loaded: {describe_exception(exc)}",
+        )
         return outcome
     if not callable(component):
         outcome.status = "failed"

@@ -27,9 +27,10 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save as safetensors_bytes
 from torch import Tensor
 
-from impl.config import Config
+from impl.config import Config, ConfigError
 from impl.gpt import GPT, Components
 from impl.tokenizer import CharTokenizer
+from nnresolve import MissingComponent, describe_exception
 
 __all__ = [
     "MODEL_FILE",
@@ -257,5 +258,18 @@ def load_model(
 
 
 def build_model(config: Config, vocab_size: int, components: Components) -> GPT:
-    """A freshly initialised GPT of the ``[model]`` section's shape."""
-    return GPT(config.model.gpt_config(vocab_size), components)
+    """A freshly initialised GPT of the ``[model]`` section's shape.
+
+    Raises:
+        ConfigError: a component could not be built or used as torch's would be (a ``LayerNorm`` served by a
+            class that takes other arguments, say), naming the components and where it broke.
+    """
+    try:
+        return GPT(config.model.gpt_config(vocab_size), components)
+    except MissingComponent:
+        raise
+    except Exception as exc:
+        raise ConfigError(
+            f"the model cannot be built from {components!r}: {describe_exception(exc)}; each component must take "
+            "the arguments and offer the methods that torch's does"
+        ) from exc

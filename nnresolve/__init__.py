@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import importlib
 import tomllib
+import traceback
 import types
 from collections.abc import Mapping
 from pathlib import Path
@@ -25,7 +26,14 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["Implementation", "MissingComponent", "import_object", "load_map_file", "usable_device"]
+__all__ = [
+    "Implementation",
+    "MissingComponent",
+    "describe_exception",
+    "import_object",
+    "load_map_file",
+    "usable_device",
+]
 
 
 class MissingComponent(LookupError):
@@ -55,6 +63,17 @@ def usable_device(name: str | torch.device) -> torch.device:
     if device.index is not None and device.index >= count:
         raise ValueError(f"device {str(device)!r} asked for, but only {count} {device.type} device(s) are visible")
     return device
+
+
+def describe_exception(exc: BaseException) -> str:
+    """``"NameError: name 'x' is not defined (at nn/linear.py:12, in forward)"``: the exception and the place it was
+    raised, for a message that stands in for a traceback."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    text = f"{type(exc).__name__}: {exc}"
+    if not frames or isinstance(exc, SyntaxError):  # a SyntaxError names its file and line already
+        return text
+    frame = frames[-1]
+    return f"{text} (at {'/'.join(Path(frame.filename).parts[-2:])}:{frame.lineno}, in {frame.name})"
 
 
 def import_object(spec: str) -> Any:

@@ -405,6 +405,14 @@ def test_command_errors(tmp_path: Path, small_text: Path, capsys: pytest.Capture
     assert "error: components: No module named 'no_such_package_xyz'" in capsys.readouterr().err
     assert train.main([*flat, "--no-progress", "--overwrite", "--set", "components.AdamW=impl.nn:Nope"]) == 2
     assert "impl has no optim.AdamW: override 'impl.nn:Nope' failed" in capsys.readouterr().err
+    assert train.main([*flat, "--no-progress", "--overwrite", "--set", "components.LayerNorm=impl.nn:Linear"]) == 2
+    assert re.search(
+        r"^error: the model cannot be built from Components\('impl', overrides=\{'LayerNorm': 'impl.nn:Linear'\}\): "
+        r"TypeError: Linear.__init__\(\) missing 1 required positional argument: 'out_features' \(at gpt/model.py:"
+        r"\d+, in norm_layer\); each component must take the arguments and offer the methods that torch's does$",
+        capsys.readouterr().err,
+        re.M,
+    )
     latin1, short = tmp_path / "latin1.txt", tmp_path / "short.txt"
     latin1.write_bytes("Où est la plume de ma tante ?".encode("latin-1"))
     assert train.main([*flat, "--no-progress", "--set", f"data.path={latin1}"]) == 2

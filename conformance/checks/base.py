@@ -12,11 +12,9 @@ check too, naming where it was raised, rather than ending the run.
 from __future__ import annotations
 
 import random
-import traceback
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, TypeVar
 
 import hypothesis
@@ -24,7 +22,7 @@ import torch
 from hypothesis import strategies as st
 
 from conformance.compare import Mismatch, compare
-from nnresolve import Implementation, MissingComponent
+from nnresolve import Implementation, MissingComponent, describe_exception
 from spec import tolerances
 from spec.entry import Entry, Example
 
@@ -150,22 +148,12 @@ def check(
     return register
 
 
-def raised(exc: BaseException) -> str:
-    """``"NameError: name 'x' is not defined (at nn/linear.py:12, in forward)"``: the exception and the place it was
-    raised, for a message that stands in for a traceback."""
-    frames = traceback.extract_tb(exc.__traceback__)
-    text = f"{type(exc).__name__}: {exc}"
-    if not frames or isinstance(exc, SyntaxError):  # a SyntaxError names its file and line already
-        return text
-    frame = frames[-1]
-    return f"{text} (at {'/'.join(Path(frame.filename).parts[-2:])}:{frame.lineno}, in {frame.name})"
-
-
 def escaped(exc: Exception) -> CheckFailed:
     """The failure for an exception that no call site judged: raised where the harness uses the implementation's
     objects directly (an attribute the IUT lacks, a method with another signature)."""
     return CheckFailed(
-        f"the check stopped with {raised(exc)}: the implementation's objects lack or break what the check uses"
+        f"the check stopped with {describe_exception(exc)}: the implementation's objects lack or break what the "
+        "check uses"
     )
 
 
