@@ -16,15 +16,7 @@ import torch
 
 from conformance import devices, profiles
 from conformance.checks import registry
-from conformance.checks.base import (
-    CheckFailed,
-    Context,
-    ReferenceFailed,
-    Skipped,
-    Unsupported,
-    run_body,
-    stat_seed,
-)
+from conformance.checks.base import CheckFailed, Context, ReferenceFailed, Skipped, Unsupported, run_body, stat_seed
 from nnresolve import Implementation, MissingComponent, describe_exception
 from spec import entries as all_entries
 from spec import page_path
