@@ -69,6 +69,12 @@ def trained_text_sha256(out_dir: str | Path) -> str | None:
         return (f.metadata() or {}).get("text_sha256")
 
 
+def text_changed(out_dir: str | Path, text: str) -> bool:
+    """Whether the checkpoint in ``out_dir`` was trained on another text than ``text`` (False for a checkpoint that
+    predates fingerprints: nothing to compare)."""
+    return trained_text_sha256(out_dir) not in (None, text_sha256(text))
+
+
 @contextlib.contextmanager
 def _opened(path: Path) -> Iterator[Any]:
     """``safe_open(path)``, with a file that cannot be read reported as a damaged checkpoint."""

@@ -75,7 +75,7 @@ def evaluate(checkpoint_dir: str, text_path: str | None = None, device: str = "c
             data = torch.tensor(tokenizer.encode(text), dtype=torch.long)
         except ValueError as exc:
             raise ValueError(f"data.path {config.data.path!r}: {exc}{hint}") from None
-        if checkpoint.trained_text_sha256(checkpoint_dir) not in (None, checkpoint.text_sha256(text)):
+        if checkpoint.text_changed(checkpoint_dir, text):
             warnings.warn(
                 f"data.path {config.data.path or '(the bundled text)'!r} has changed since training: the validation "
                 "split scored is not the one the run held out",

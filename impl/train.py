@@ -223,8 +223,7 @@ def train(cfg: Config, resume: bool = False, progress: bool = True, overwrite: b
         weights, saved, vocab, start_iter = checkpoint.read_model(out_dir)
         optimizer_state, rng_state, history = checkpoint.read_train_state(out_dir, start_iter)
         tokenizer = CharTokenizer(vocab)
-        trained_on = checkpoint.trained_text_sha256(out_dir)
-        if Config.from_dict(saved).data.path == cfg.data.path and trained_on not in (None, digest):
+        if Config.from_dict(saved).data.path == cfg.data.path and checkpoint.text_changed(out_dir, text):
             # another data.path is a choice (training on further text); the same one, changed, is likely not
             print(
                 f"warning: data.path {cfg.data.path or '(the bundled text)'!r} has changed since checkpoint "
