@@ -7,6 +7,7 @@ known ones, so a typo never passes silently.
 from __future__ import annotations
 
 import dataclasses
+import math
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -100,7 +101,7 @@ class TrainConfig:
             **{"eval_iters": 1, "learning_rate": 0.0, "min_lr": 0.0, "weight_decay": 0.0, "grad_clip": 0.0},
         }
         for name, low in at_least.items():
-            if getattr(self, name) < low:
+            if not getattr(self, name) >= low:  # written so that NaN fails too
                 raise ConfigError(f"train.{name} must be >= {low}, got {getattr(self, name)!r}")
         for name in ("beta1", "beta2"):
             if not 0.0 <= getattr(self, name) < 1.0:
@@ -117,6 +118,10 @@ class TrainConfig:
 class DataConfig:
     path: str
     train_fraction: float
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.train_fraction < 1.0:
+            raise ConfigError(f"data.train_fraction must be in (0, 1), got {self.train_fraction!r}")
 
 
 @dataclass
@@ -169,6 +174,9 @@ def _check(section: str, key: str, value: Any, source: str) -> Any:
         raise ConfigError(
             f"{source}: {section}.{key} must be {expected.__name__}, got {type(value).__name__} {value!r}"
         )
+    if isinstance(value, float) and not math.isfinite(value):
+        # TOML and float() both read nan and inf; no key has a use for them (grad_clip = 0 turns clipping off).
+        raise ConfigError(f"{source}: {section}.{key} must be a finite number, got {value!r}")
     return value
 
 

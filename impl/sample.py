@@ -93,7 +93,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--temperature", type=float, default=0.8, help="0 = greedy")
     p.add_argument("--top-k", type=int, default=200, help="keep the k most likely tokens; 0 keeps all")
     p.add_argument("--seed", type=int, default=1337)
-    p.add_argument("--component", action="append", default=[], metavar="NAME=IMPL", help="override a component")
+    p.add_argument(
+        "--component",
+        action="extend",
+        nargs="+",
+        default=[],
+        metavar="NAME=IMPL",
+        help="override components (repeatable; several may follow one --component)",
+    )
     p.add_argument("--no-kv-cache", action="store_true", help="decode without the key/value cache (same tokens)")
     p.add_argument("--device", default="cpu", help="where the model runs: cpu (default), cuda, cuda:1, ...")
     args = p.parse_args(argv)

@@ -353,7 +353,14 @@ def train(cfg: Config, resume: bool = False, progress: bool = True, overwrite: b
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m impl.train", description=__doc__.split("\n\n")[0])
     p.add_argument("--config", help="TOML file laid over impl/configs/default.toml")
-    p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE", help="override one key")
+    p.add_argument(
+        "--set",
+        action="extend",
+        nargs="+",
+        default=[],
+        metavar="SECTION.KEY=VALUE",
+        help="override keys (repeatable; several may follow one --set)",
+    )
     start = p.add_mutually_exclusive_group()
     start.add_argument("--resume", action="store_true", help="continue from the checkpoint in train.out_dir")
     start.add_argument(

@@ -201,9 +201,12 @@ def test_commands_train_sample_evaluate(tmp_path: Path, small_text: Path, capsys
         f'[train]\nbatch_size = 4\nmax_iters = 4\neval_interval = 2\neval_iters = 2\nout_dir = "{tmp_path / "run"}"\n'
         f'[data]\npath = "{small_text}"\n'
     )
-    assert train.main(["--config", str(config), "--no-progress", "--set", "components.LayerNorm=torch"]) == 0
+    # several assignments may follow one --set, as well as one --set each
+    sets = ["--set", "components.LayerNorm=torch", "components.GELU=torch", "--set", "components.Embedding=torch"]
+    assert train.main(["--config", str(config), "--no-progress", *sets]) == 0
     out = capsys.readouterr().out
-    assert re.search(r"^LayerNorm +nn\.LayerNorm +torch \(override\)$", out, re.MULTILINE)
+    for name in ("LayerNorm", "GELU", "Embedding"):
+        assert re.search(rf"^{name} +nn\.{name} +torch \(override\)$", out, re.MULTILINE), name
     assert re.search(r"^Linear +nn\.Linear +impl$", out, re.MULTILINE)
 
     args = ["--checkpoint", str(tmp_path / "run"), "--prompt", "ROMEO:", "--max-new-tokens", "20", "--seed", "1"]
@@ -214,6 +217,8 @@ def test_commands_train_sample_evaluate(tmp_path: Path, small_text: Path, capsys
     assert capsys.readouterr().out == text  # seeded
     assert sample.main([*args, "--temperature", "0", "--component", "default=torch"]) == 0
     assert capsys.readouterr().out.startswith("ROMEO:")
+    assert sample.main([*args, "--component", "default=torch", "LayerNrom=impl"]) == 2
+    assert "LayerNrom" in capsys.readouterr().err
     pieces = list(sample.stream(str(tmp_path / "run"), "ROMEO:", 20, seed=1))
     assert len(pieces) == 20 and all(len(p) == 1 for p in pieces)
     assert "ROMEO:" + "".join(pieces) + "\n" == text

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from pathlib import Path
 
 import pytest
@@ -65,6 +67,12 @@ def test_round_trip_through_dict() -> None:
         (["components.LayerNrom=torch"], r"unknown key components\.LayerNrom; known: \['default', 'Module'"),
         (["train.batch_size=0"], r"train\.batch_size must be >= 1, got 0"),
         (["train.beta2=1.0"], r"train\.beta2 must be in \[0, 1\), got 1\.0"),
+        # float() and TOML read nan and inf: each would end in a NaN loss or a traceback, not a clear error
+        (["train.learning_rate=nan"], r"^--set train\.learning_rate=nan: train\.learning_rate must be a finite number"),
+        (["train.weight_decay=inf"], r"train\.weight_decay must be a finite number, got inf$"),
+        (["model.dropout=-inf"], r"model\.dropout must be a finite number, got -inf$"),
+        (["data.train_fraction=1.5"], r"^data\.train_fraction must be in \(0, 1\), got 1\.5$"),
+        (["model.pos=rope", "model.rope_base=0"], r"^model\.rope_base must be a positive number, got 0\.0$"),
         # the model's own rules, reported as configuration errors before any data is read
         (["model.n_head=3"], r"^model\.n_embd \(128\) must be divisible by n_head \(3\)$"),
         (["model.n_layer=0"], r"^model\.n_layer must be a positive int, got 0$"),
@@ -85,6 +93,9 @@ def test_bad_files_are_named(tmp_path: Path) -> None:
     path.write_text("[model\n")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_config(path)
+    path.write_text("[train]\ngrad_clip = nan\n")
+    with pytest.raises(ConfigError, match=r"bad\.toml: train\.grad_clip must be a finite number, got nan"):
+        load_config(path)
     path.write_text("[model]\nbias = 1\n")
     with pytest.raises(ConfigError, match=r"model\.bias must be bool, got int 1"):
         load_config(path)
@@ -92,3 +103,10 @@ def test_bad_files_are_named(tmp_path: Path) -> None:
         load_config(tmp_path / "missing.toml")
     with pytest.raises(ConfigError, match=r"\[train\] lacks \['batch_size'"):
         Config.from_dict({"model": load_config().to_dict()["model"], "train": {}, "data": {}})
+
+
+def test_sections_built_directly_refuse_nan() -> None:
+    # Config.from_dict refuses nan first; a TrainConfig built in code must too (nan < 0 is False)
+    train = load_config().train
+    with pytest.raises(ConfigError, match=r"^train\.learning_rate must be >= 0\.0, got nan$"):
+        dataclasses.replace(train, learning_rate=math.nan)
