@@ -44,7 +44,7 @@ def test_generate(benchmark: Any, use_kv_cache: bool) -> None:
         assert warm_up.shape == (1, PROMPT + 8), side
         runs[side] = lambda model=model: model.generate(prompt, NEW_TOKENS, temperature=0.0, use_kv_cache=use_kv_cache)
     group = f"generate {NEW_TOKENS} tokens, block {BLOCK}, " + ("with cache" if use_kv_cache else "no cache")
-    medians = run_interleaved(benchmark, group, runs, rounds=3 if use_kv_cache else 1)
+    medians = run_interleaved(benchmark, group, runs, rounds=3)
     benchmark.extra_info["tokens_per_s"] = {side: NEW_TOKENS / t for side, t in medians.items()}
 
 
