@@ -7,7 +7,7 @@ import sys
 import time
 
 from conformance import devices, profiles
-from conformance.report import scorecard, to_json, verdict, write_json
+from conformance.report import check_writable, scorecard, to_json, verdict, write_json
 from conformance.runner import cases, load_failure, load_implementation, nothing_selected, run_check
 
 
@@ -52,6 +52,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         device = devices.resolve(args.device)
+        if args.json_file:
+            check_writable(args.json_file)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -90,7 +92,12 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print("\nPASSED" if ok else "\nFAILED" + (" (strict: unsupported and missing count)" if args.strict else ""))
     if args.json_file:
-        write_json(args.json_file, to_json(outcomes, impl.name, args.profile, args.strict, str(device), interrupted))
+        report = to_json(outcomes, impl.name, args.profile, args.strict, str(device), interrupted)
+        try:
+            write_json(args.json_file, report)
+        except OSError as exc:  # checked before the run, but the disk may have filled or the directory gone since
+            print(f"error: the report could not be written to --json {args.json_file!r}: {exc}", file=sys.stderr)
+            return 2
     return 130 if interrupted else 0 if ok else 1
 
 

@@ -14,7 +14,8 @@ import pytest
 
 from conformance import devices
 from conformance.api import build_cases
-from conformance.runner import load_failure
+from conformance.runner import load_failure, load_implementation
+from nnresolve import Implementation
 from spec.entry import CHECKS
 
 
@@ -36,6 +37,25 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("conformance_impls", "implementations checked when --impl is not given", type="linelist")
 
 
+_IMPLEMENTATIONS = pytest.StashKey[list[Implementation]]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Loaded here, once, so that a bad --impl, --impl-map or device is a usage error ("ERROR: ..."), not a
+    # collection error with pytest's traceback around it.
+    try:
+        devices.resolve(config.getoption("--conformance-device"))
+    except ValueError as exc:
+        raise pytest.UsageError(f"--conformance-device: {exc}") from None
+    loaded = []
+    for name in config.getoption("--impl") or config.getini("conformance_impls") or []:
+        try:
+            loaded.append(load_implementation(name, config.getoption("--impl-map")))
+        except Exception as exc:
+            raise pytest.UsageError(f"--impl {name!r}: cannot load the implementation: {load_failure(exc)}") from None
+    config.stash[_IMPLEMENTATIONS] = loaded
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "conformance_case" not in metafunc.fixturenames:
         return
@@ -43,24 +63,14 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if check not in CHECKS:
         raise pytest.UsageError(f"{metafunc.function.__name__}: no check named {check!r}; known: {CHECKS}")
     config = metafunc.config
-    impls = config.getoption("--impl") or config.getini("conformance_impls") or []
-    device = config.getoption("--conformance-device")
-    try:
-        devices.resolve(device)
-    except ValueError as exc:
-        raise pytest.UsageError(f"--conformance-device: {exc}") from None
     params: list[Any] = []
-    for name in impls:
-        try:
-            built = build_cases(
-                name,
-                config.getoption("--impl-map"),
-                [check],
-                strict=config.getoption("--conformance-strict"),
-                device=device,
-            )
-        except Exception as exc:
-            raise pytest.UsageError(f"--impl {name!r}: cannot load the implementation: {load_failure(exc)}") from None
+    for impl in config.stash[_IMPLEMENTATIONS]:
+        built = build_cases(
+            impl,
+            checks=[check],
+            strict=config.getoption("--conformance-strict"),
+            device=config.getoption("--conformance-device"),
+        )
         for case in built:
             params.append(pytest.param(case, id=f"{case.impl.name}-{case.entry.name}"))
     metafunc.parametrize("conformance_case", params)

@@ -67,9 +67,32 @@ def to_json(
     }
 
 
+def _temporary(target: Path) -> Path:
+    return target.with_name(target.name + ".tmp")
+
+
+def check_writable(path: str | Path) -> None:
+    """Raise ``ValueError`` naming ``path`` if :func:`write_json` could not write there, so that a run learns it
+    before its checks, not after them; the missing directories are created, as ``write_json`` would."""
+    target = Path(path)
+    if target.is_dir():
+        raise ValueError(f"--json {str(target)!r} is a directory; name a file to write the report to")
+    nearest = next(a for a in target.absolute().parents if a.exists())  # the root at the latest
+    if not nearest.is_dir():
+        raise ValueError(f"--json {str(target)!r} cannot be written: {str(nearest)!r} is a file, not a directory")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = _temporary(target)
+        tmp.touch()
+        tmp.unlink()
+    except OSError as exc:
+        raise ValueError(f"--json {str(target)!r} cannot be written: {exc.strerror or exc}") from None
+
+
 def write_json(path: str | Path, report: dict[str, Any]) -> None:
     """Write the report atomically: a partial file never replaces a good one."""
     target = Path(path)
-    tmp = target.with_name(target.name + ".tmp")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _temporary(target)
     tmp.write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
     tmp.replace(target)

@@ -171,7 +171,13 @@ class Implementation:
 
 def load_map_file(path: str | Path) -> dict[str, str]:
     """Read a map file: a TOML ``[components]`` table of component -> implementation or object path."""
-    data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    p = Path(path)
+    if not p.is_file():
+        raise ValueError(f"map file {str(p)!r} is not a file")
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"map file {path}: not valid TOML: {exc}") from None
     table = data.get("components", data)
     bad = {k: v for k, v in table.items() if not isinstance(v, str)}
     if bad:

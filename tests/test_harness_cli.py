@@ -69,8 +69,7 @@ def test_unsupported_and_missing_fail_only_when_strict(
 
 
 def test_json_report(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    path = tmp_path / "out" / "report.json"
-    path.parent.mkdir()
+    path = tmp_path / "out" / "report.json"  # the missing directory is made
     args = ["tests.planted.bug_linear_bias_twice", "-q", "--profile", "ci", "-k", "Linear and (forward or errors)"]
     code, _, _ = run(capsys, *args, "--json", str(path))
     assert code == 1
@@ -89,6 +88,39 @@ def test_json_report(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None
     assert failure["mismatch"]["reason"] == "values differ"
     assert len(failure["mismatch"]["index"]) >= 1
     assert failure["repro"].startswith("from conformance import reproduce\nfrom spec import Example, T\n")
+
+
+@pytest.mark.parametrize("where", ["directory", "under-a-file"])
+def test_a_json_path_that_cannot_be_written_is_refused_before_any_check(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    import conformance.__main__ as cli
+
+    monkeypatch.setattr(cli, "run_check", lambda *args: pytest.fail("a check ran"))
+    (tmp_path / "notes.txt").write_text("")
+    path = tmp_path if where == "directory" else tmp_path / "notes.txt" / "report.json"
+    code, out, err = run(capsys, "torch", "-k", "gelu and forward", "--json", str(path))
+    assert (code, out) == (2, "")
+    reason = "is a directory; name a file" if where == "directory" else f"{str(tmp_path / 'notes.txt')!r} is a file"
+    assert err.startswith(f"error: --json {str(path)!r} ") and reason in err
+
+
+def test_a_report_that_fails_to_write_after_the_run_is_an_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import conformance.__main__ as cli
+
+    def disk_full(*args: Any) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(cli, "write_json", disk_full)
+    path = tmp_path / "report.json"
+    code, out, err = run(capsys, "torch", "-q", "--profile", "ci", "-k", "gelu and forward", "--json", str(path))
+    assert code == 2
+    assert out.splitlines()[-1] == "PASSED"  # the scorecard is printed first
+    assert (
+        err == f"error: the report could not be written to --json {str(path)!r}: [Errno 28] No space left on device\n"
+    )
 
 
 def test_ctrl_c_reports_what_ran_and_exits_130(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance.report import scorecard, summary, to_json, verdict, write_json
+from conformance.report import check_writable, scorecard, summary, to_json, verdict, write_json
 from conformance.runner import Outcome
 
 
@@ -85,3 +85,18 @@ def test_write_json_replaces_an_old_report(tmp_path: Path) -> None:
     data = json.loads(path.read_text())
     assert data["mismatch"]["index"] == [1, 2]
     assert data["dtype"].startswith("<object object")
+
+
+def test_check_writable_leaves_nothing_behind_and_names_what_stops_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "new" / "report.json"
+    check_writable(path)
+    assert path.parent.is_dir() and list(path.parent.iterdir()) == []  # the probe file is gone
+
+    def refused(self: Path, *args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "touch", refused)
+    with pytest.raises(ValueError, match=r"^--json '.*report\.json' cannot be written: Permission denied$"):
+        check_writable(path)
