@@ -18,6 +18,7 @@ import sys
 from typing import Any
 
 from conformance.model_checks import MODEL_CHECKS, check_model
+from nnresolve import describe_exception
 
 
 def load_factory(target: str) -> Any:
@@ -40,7 +41,10 @@ def load_factory(target: str) -> Any:
         ) from None
     except ValueError:  # no signature to read (a builtin): calling it tells
         pass
-    return obj()
+    try:
+        return obj()
+    except Exception as exc:  # the user's factory failed: its own error, in a line, is what they need
+        raise ValueError(f"{target}() raised {describe_exception(exc)}") from None
 
 
 def main(argv: list[str] | None = None) -> int:

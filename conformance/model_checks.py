@@ -19,6 +19,7 @@ Use :func:`check_model` from Python, or ``python -m conformance.model MODULE:FAC
 
 from __future__ import annotations
 
+import reprlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -187,9 +188,18 @@ def check_model(
         >>> [r.status for r in results]
         ['passed', 'passed', 'passed']
     """
-    vocab_size = vocab_size or _config_value(model, "vocab_size")
+    if not callable(model):
+        raise ValueError(
+            f"the model must be callable on token ids (B, T), got {type(model).__name__} {reprlib.repr(model)}"
+        )
+    for name, value, low in (("vocab_size", vocab_size, 2), ("seq_len", seq_len, 1), ("batch_size", batch_size, 1)):
+        if value is not None and value < low:  # given, not taken from model.config: an error, not a fallback
+            raise ValueError(f"{name} must be >= {low}, got {value}")
+    if vocab_size is None:
+        vocab_size = _config_value(model, "vocab_size")
     block_size = _config_value(model, "block_size")
-    seq_len = seq_len or (min(block_size, 32) if block_size else None)
+    if seq_len is None and block_size:
+        seq_len = min(block_size, 32)
     if not vocab_size or vocab_size < 2 or not seq_len or seq_len < 1:
         raise ValueError(
             f"need vocab_size >= 2 and seq_len >= 1 (from the arguments or model.config), got "

@@ -4,6 +4,7 @@ rotary embedding and KV cache; ``tests/test_modern_kv_cache.py`` runs the same c
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from types import SimpleNamespace
@@ -76,6 +77,10 @@ def tiny_rope() -> TinyLM:
     return TinyLM("rope")
 
 
+def factory_that_fails() -> TinyLM:
+    raise RuntimeError("no weights here")
+
+
 def tiny_top_left() -> TinyLM:
     return TinyLM("rope", bug="top_left")
 
@@ -133,6 +138,16 @@ def test_check_model_needs_sizes_and_known_checks() -> None:
         check_model(torch.nn.Identity())
     with pytest.raises(ValueError, match="unknown model checks"):
         check_model(TinyLM(), checks=["speed"])
+    with pytest.raises(ValueError, match=r"^the model must be callable on token ids \(B, T\), got dict \{\}$"):
+        check_model({})
+    # a size given is used or refused, never replaced by model.config's
+    for kwargs, message in [
+        ({"vocab_size": 1}, "vocab_size must be >= 2, got 1"),
+        ({"seq_len": 0}, "seq_len must be >= 1, got 0"),
+        ({"batch_size": 0}, "batch_size must be >= 1, got 0"),
+    ]:
+        with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+            check_model(TinyLM(), **kwargs)
 
 
 def test_load_factory() -> None:
@@ -143,6 +158,13 @@ def test_load_factory() -> None:
     with pytest.raises(ValueError, match=r"impl.gpt:GPT cannot be called without arguments \(missing a required "):
         load_factory("impl.gpt:GPT")  # the class, which needs its config
     assert load_factory("builtins:dict") == {}  # no signature to read: called all the same
+    with pytest.raises(ValueError) as failed:
+        load_factory("tests.test_modern_model_checks:factory_that_fails")
+    assert re.fullmatch(
+        r"tests\.test_modern_model_checks:factory_that_fails\(\) raised RuntimeError: no weights here "
+        r"\(at tests/test_modern_model_checks\.py:\d+, in factory_that_fails\)",
+        str(failed.value),
+    ), str(failed.value)
 
 
 def test_cli_passes_a_correct_model(repo_root: Any) -> None:
