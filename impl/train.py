@@ -218,6 +218,8 @@ def train(cfg: Config, resume: bool = False, progress: bool = True, overwrite: b
         text = load_text(cfg.data.path)
     except ValueError as exc:  # not UTF-8
         raise ConfigError(str(exc)) from None
+    if not text:  # the bundled text is never empty: only data.path can be
+        raise ConfigError(f"data.path {cfg.data.path!r} is empty: there is no text to train on")
     digest = checkpoint.text_sha256(text)
     if resume:
         weights, saved, vocab, start_iter = checkpoint.read_model(out_dir)

@@ -431,6 +431,9 @@ def test_command_errors(tmp_path: Path, small_text: Path, capsys: pytest.Capture
         "error: data.path: the text splits into 37 train and 5 val tokens; each split needs at least "
         "model.block_size + 1 = 17 " in capsys.readouterr().err
     )
+    short.write_text("")
+    assert train.main([*flat, "--no-progress", "--set", f"data.path={short}"]) == 2
+    assert capsys.readouterr().err.endswith(f"error: data.path {str(short)!r} is empty: there is no text to train on\n")
 
 
 def test_overwrite_starts_afresh_in_a_used_out_dir(
