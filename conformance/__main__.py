@@ -8,7 +8,7 @@ import time
 
 from conformance import devices, profiles
 from conformance.report import check_writable, scorecard, to_json, verdict, write_json
-from conformance.runner import cases, load_failure, load_implementation, nothing_selected, run_check
+from conformance.runner import cases, load_failure, load_implementation, nothing_found, nothing_selected, run_check
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -90,6 +90,11 @@ def main(argv: list[str] | None = None) -> int:
     if interrupted:
         print(f"\nINTERRUPTED during {interrupted}: {len(selected) - len(outcomes)} of {len(selected)} checks not run")
     else:
+        if not any(o.status == "passed" for o in outcomes):
+            missing = all(o.status == "missing" for o in outcomes)
+            components = list(dict.fromkeys(o.component for o in outcomes)) if args.keyword else None
+            why = nothing_found(args.module, components) if missing else "each check was unsupported or skipped"
+            print(f"\nno check passed: {why}")
         print("\nPASSED" if ok else "\nFAILED" + (" (strict: unsupported and missing count)" if args.strict else ""))
     if args.json_file:
         report = to_json(outcomes, impl.name, args.profile, args.strict, str(device), interrupted)

@@ -20,9 +20,10 @@ def summary(outcomes: list[Outcome]) -> dict[str, int]:
 
 
 def verdict(outcomes: list[Outcome], strict: bool = False) -> bool:
-    """True when the run passes: nothing failed (and, when strict, nothing unsupported or missing)."""
+    """True when the run passes: a check passed and none failed (and, when strict, none was unsupported or
+    missing). A run in which no check passed has shown nothing, even if nothing failed."""
     bad = {"failed", "unsupported", "missing"} if strict else {"failed"}
-    return not any(o.status in bad for o in outcomes)
+    return any(o.status == "passed" for o in outcomes) and not any(o.status in bad for o in outcomes)
 
 
 def scorecard(outcomes: list[Outcome]) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import importlib
 import re
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -87,6 +88,36 @@ def load_failure(exc: Exception) -> str:
     """Why :func:`load_implementation` failed, in a line: an import or map-file error as it reads, any other
     exception (raised by the implementation's own code as it was imported) with where it was raised."""
     return str(exc) if isinstance(exc, (ImportError, OSError, ValueError)) else describe_exception(exc)
+
+
+def nothing_found(module: str, components: Sequence[str] | None = None) -> str:
+    """Why a run found none of ``components`` (default: the whole spec) in ``module``; when ``module`` is the
+    ``nn`` or ``optim`` of a package (it holds ``Linear`` or ``AdamW`` itself), the package to name instead."""
+    names = f"the selected components ({', '.join(components)})" if components else "the components the spec names"
+    message = f"{module} offers none of {names}"
+    try:
+        root: Any = importlib.import_module(module)
+    except Exception:  # the run that called this has reported why already
+        return message
+    found = []
+    for order, entry in enumerate(all_entries()):
+        parts = entry.path.split(".")
+        for k in range(1, len(parts)):
+            inner, rest = ".".join(parts[:k]), parts[k:]
+            obj = root
+            for part in rest:
+                obj = getattr(obj, part, None)
+            if module.endswith(f".{inner}") and obj is not None:
+                # a selected component first, then the shortest (nn.Linear before nn.functional.softmax)
+                rank = (components is not None and entry.name not in components, len(rest), order)
+                found.append((rank, entry.path, inner, ".".join(rest)))
+    if found:
+        _, path, inner, held = min(found)
+        above = module.removesuffix(f".{inner}")
+        return f"{message}, but it holds {held} itself, as {above}.{inner} would: name {above!r} (for {path})"
+    if components:
+        return message
+    return f"{message}; they are looked up by their torch paths: {module}.nn.Linear, {module}.optim.AdamW, ..."
 
 
 def selected(entry: Entry, check: str, keyword: str | None) -> bool:

@@ -58,7 +58,7 @@ def test_unsupported_and_missing_fail_only_when_strict(
     capsys: pytest.CaptureFixture[str], strict: tuple[str, ...], code: int
 ) -> None:
     got, out, _ = run(
-        capsys, "tests.planted.partial_linear", "-q", "--profile", "ci", "-k", "linear and forward", *strict
+        capsys, "tests.planted.partial_linear", "-q", "--profile", "ci", "-k", "linear and (forward or errors)", *strict
     )
     assert got == code
     assert "Not checked\n===========" in out
@@ -66,6 +66,46 @@ def test_unsupported_and_missing_fail_only_when_strict(
     assert "missing     linear-forward: tests.planted.partial_linear has no nn.functional.linear" in out
     last = out.splitlines()[-1]
     assert last == ("FAILED (strict: unsupported and missing count)" if strict else "PASSED")
+
+
+@pytest.mark.parametrize(
+    ("module", "keyword", "why"),
+    [
+        (
+            "torch.nn",
+            None,
+            "torch.nn offers none of the components the spec names, but it holds CrossEntropyLoss "
+            "itself, as torch.nn would: name 'torch' (for nn.CrossEntropyLoss)",
+        ),
+        (
+            "torch.nn.functional",
+            "gelu",
+            "torch.nn.functional offers none of the selected components (GELU, gelu), "
+            "but it holds gelu itself, as torch.nn.functional would: name 'torch' (for nn.functional.gelu)",
+        ),
+        (
+            "torch.optim",
+            "adamw",
+            "torch.optim offers none of the selected components (AdamW), but it holds AdamW "
+            "itself, as torch.optim would: name 'torch' (for optim.AdamW)",
+        ),
+        (
+            "json",
+            None,
+            "json offers none of the components the spec names; they are looked up by their torch paths: "
+            "json.nn.Linear, json.optim.AdamW, ...",
+        ),
+        ("torch", "rotary", "torch offers none of the selected components (RotaryEmbedding)"),
+    ],
+    ids=["nn", "functional", "optim", "unrelated", "selection"],
+)
+def test_a_run_that_finds_no_component_fails_and_says_where_to_look(
+    capsys: pytest.CaptureFixture[str], module: str, keyword: str | None, why: str
+) -> None:
+    code, out, _ = run(capsys, module, "-q", "--profile", "ci", *(("-k", keyword) if keyword else ()))
+    assert code == 1
+    assert f"\nno check passed: {why}\n" in out
+    assert out.splitlines()[-1] == "FAILED"
 
 
 def test_json_report(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
