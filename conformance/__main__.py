@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         impl = load_implementation(args.module, args.map_file)
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:  # a package that calls sys.exit as it is imported must not end the run
         print(f"error: cannot load implementation {args.module!r}: {load_failure(exc)}", file=sys.stderr)
         return 2
     try:

@@ -51,7 +51,7 @@ def pytest_configure(config: pytest.Config) -> None:
     for name in config.getoption("--impl") or config.getini("conformance_impls") or []:
         try:
             loaded.append(load_implementation(name, config.getoption("--impl-map")))
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:
             raise pytest.UsageError(f"--impl {name!r}: cannot load the implementation: {load_failure(exc)}") from None
     config.stash[_IMPLEMENTATIONS] = loaded
 

@@ -84,7 +84,7 @@ def load_implementation(module: str, map_file: str | None = None) -> Implementat
     return Implementation(module, overrides or None)
 
 
-def load_failure(exc: Exception) -> str:
+def load_failure(exc: BaseException) -> str:
     """Why :func:`load_implementation` failed, in a line: an import or map-file error as it reads, any other
     exception (raised by the implementation's own code as it was imported) with where it was raised."""
     return str(exc) if isinstance(exc, (ImportError, OSError, ValueError)) else describe_exception(exc)
@@ -206,7 +206,7 @@ def run_check(
     except MissingComponent as exc:
         outcome.status, outcome.message = "missing", str(exc)
         return outcome
-    except Exception as exc:  # it is there but does not import (a SyntaxError in it, say): a failure, not missing
+    except (Exception, SystemExit) as exc:  # it is there but does not import (a SyntaxError in it): a failure
         outcome.status, outcome.message = (
             "failed",
             f"{impl.qualname(entry.path)} could not be loaded: {describe_exception(exc)}",

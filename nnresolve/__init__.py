@@ -69,7 +69,12 @@ def describe_exception(exc: BaseException) -> str:
     """``"NameError: name 'x' is not defined (at nn/linear.py:12, in forward)"``: the exception and the place it was
     raised, for a message that stands in for a traceback."""
     frames = traceback.extract_tb(exc.__traceback__)
-    text = f"{type(exc).__name__}: {exc}"
+    # SystemExit(0) would read "SystemExit: 0"; say that it is sys.exit, which code under test must not call
+    text = (
+        f"SystemExit({exc.code!r}), as sys.exit raises"
+        if isinstance(exc, SystemExit)
+        else f"{type(exc).__name__}: {exc}"
+    )
     if not frames or isinstance(exc, SyntaxError):  # a SyntaxError names its file and line already
         return text
     frame = frames[-1]

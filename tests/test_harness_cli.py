@@ -244,6 +244,30 @@ def test_an_implementation_whose_code_raises_on_import_exits_2_naming_where(
     )
 
 
+def test_sys_exit_in_the_implementation_fails_it_and_does_not_end_the_run(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # SystemExit is no Exception: uncaught, sys.exit(0) in a forward pass would end the run with status 0
+    (tmp_path / "exits_on_import").mkdir()
+    (tmp_path / "exits_on_import" / "__init__.py").write_text("import sys\nsys.exit(3)\n")
+    (tmp_path / "exits_in_forward").mkdir()
+    (tmp_path / "exits_in_forward" / "__init__.py").write_text(
+        "import sys\nimport torch\n\nclass nn:\n    class GELU(torch.nn.GELU):\n"
+        "        def forward(self, x):\n            sys.exit(0)\n\n    functional = torch.nn.functional\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    code, _, err = run(capsys, "exits_on_import")
+    assert (code, err) == (
+        2,
+        "error: cannot load implementation 'exits_on_import': SystemExit(3), as sys.exit raises "
+        "(at exits_on_import/__init__.py:2, in <module>)\n",
+    )
+    code, out, _ = run(capsys, "exits_in_forward", "-q", "--profile", "ci", "-k", "gelu and forward")
+    assert code == 1
+    assert "exits_in_forward.nn.GELU raised SystemExit(0), as sys.exit raises (at exits_in_forward/__init__.py:7" in out
+    assert "1 passed, 1 failed" in out  # the run went on to the functional gelu
+
+
 def test_bad_map_value_exits_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     path = tmp_path / "bad.toml"
     path.write_text("[components]\nLinear = 1\n")

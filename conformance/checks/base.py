@@ -92,6 +92,8 @@ class Context:
             raise Unsupported(f"{what or self.component}: {exc}".rstrip(": ")) from None
         except (CheckFailed, Unsupported, Skipped, ReferenceFailed):
             raise
+        except SystemExit as exc:  # not an Exception, but ending the run silently (exit 0, say) would pass it
+            raise CheckFailed(f"{what or self.component} raised {describe_exception(exc)}") from exc
         except Exception as exc:
             raise CheckFailed(f"{what or self.component} raised {type(exc).__name__}: {exc}") from exc
 
@@ -148,7 +150,7 @@ def check(
     return register
 
 
-def escaped(exc: Exception) -> CheckFailed:
+def escaped(exc: BaseException) -> CheckFailed:
     """The failure for an exception that no call site judged: raised where the harness uses the implementation's
     objects directly (an attribute the IUT lacks, a method with another signature)."""
     return CheckFailed(
@@ -163,7 +165,7 @@ def _judged(ctx: Context, chk: Check, example: Example | None) -> None:
         chk.body(ctx, example)
     except (CheckFailed, Unsupported, Skipped, ReferenceFailed, hypothesis.errors.HypothesisException):
         raise
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:
         raise escaped(exc) from exc
 
 
