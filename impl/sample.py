@@ -14,6 +14,7 @@ slower.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Iterator
 
@@ -127,15 +128,19 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    # each character as it is drawn: on a slow model or a long run the text shows up as it grows
-    print(prompt, end="", flush=True)
     try:
+        # each character as it is drawn: on a slow model or a long run the text shows up as it grows
+        print(prompt, end="", flush=True)
         for piece in pieces:
             print(piece, end="", flush=True)
+        print(flush=True)
     except KeyboardInterrupt:  # Ctrl-C: keep what was printed, end its line, no traceback
         print()
         return 130
-    print()
+    except BrokenPipeError:  # the reader has gone (| head): stop drawing, quietly, as a filter would
+        # the interpreter flushes stdout again on exit; pointed at devnull, that flush cannot fail
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, the status of a filter that a closed pipe stops
     return 0
 
 

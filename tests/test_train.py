@@ -7,6 +7,8 @@ import json
 import math
 import re
 import signal
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -266,6 +268,18 @@ def test_sample_ctrl_c_keeps_the_text_so_far(
     assert sample.main(args) == 130
     first_two = "".join(real(str(tmp_path), "To", 2, seed=4))
     assert capsys.readouterr().out == "To" + first_two + "\n"
+
+
+def test_sample_piped_into_a_reader_that_stops_ends_quietly(tmp_path: Path, small_text: Path) -> None:
+    train.train(tiny_config(tmp_path, small_text, "train.max_iters=1"), progress=False)
+    command = [sys.executable, "-m", "impl.sample", "--checkpoint", str(tmp_path), "--max-new-tokens", "100000"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:  # as `| head -c 5`
+        assert proc.stdout is not None and proc.stderr is not None
+        assert len(proc.stdout.read(5)) == 5
+        proc.stdout.close()
+        err = proc.stderr.read().decode()
+        code = proc.wait(timeout=120)
+    assert (code, err) == (141, "")  # no BrokenPipeError traceback, and 100000 tokens not drawn into the void
 
 
 def test_evaluate_scores_every_token_once(tmp_path: Path, small_text: Path) -> None:
