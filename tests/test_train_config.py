@@ -110,3 +110,10 @@ def test_sections_built_directly_refuse_nan() -> None:
     train = load_config().train
     with pytest.raises(ConfigError, match=r"^train\.learning_rate must be >= 0\.0, got nan$"):
         dataclasses.replace(train, learning_rate=math.nan)
+
+
+def test_rope_base_is_checked_only_with_rotary_positions() -> None:
+    # learned positions never read it, so a config or checkpoint that holds any value still loads
+    assert load_config(sets=["model.rope_base=0"]).model.rope_base == 0.0
+    with pytest.raises(ConfigError, match="rope_base must be a positive number"):
+        load_config(sets=["model.rope_base=0", "model.pos=rope"])

@@ -90,7 +90,7 @@ class GPTConfig:
             raise GPTConfigError("norm", f"must be 'layernorm' or 'rmsnorm', got {self.norm!r}")
         if self.kv_heads < 1 or self.n_head % self.kv_heads:
             raise GPTConfigError("n_kv_head", f"({self.n_kv_head}) must divide n_head ({self.n_head})")
-        if not 0.0 < self.rope_base < math.inf:
+        if self.pos == "rope" and not 0.0 < self.rope_base < math.inf:  # unused by learned positions
             raise GPTConfigError("rope_base", f"must be a positive number, got {self.rope_base!r}")
         if self.pos == "rope" and (self.n_embd // self.n_head) % 2:
             raise GPTConfigError(None, f"rotary positions need an even head size, got {self.n_embd // self.n_head}")
