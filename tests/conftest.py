@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import hypothesis
@@ -57,3 +57,22 @@ def one_thread() -> Iterator[None]:
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture
+def write_packages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[Mapping[str, str]], None]:
+    """Write throwaway packages under ``tmp_path`` and make them importable: ``{"pkg/nn/functional.py": source}``.
+    Each package directory gets an empty ``__init__.py`` unless the mapping gives one."""
+
+    def write(files: Mapping[str, str]) -> None:
+        for name, source in files.items():
+            path = tmp_path / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(source)
+            for package in Path(name).parents[:-1]:
+                init = tmp_path / package / "__init__.py"
+                if not init.exists():
+                    init.write_text("")
+        monkeypatch.syspath_prepend(str(tmp_path))  # after writing: it also clears the import system's caches
+
+    return write

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -224,13 +225,14 @@ def test_bad_arguments_exit_2_with_a_message(capsys: pytest.CaptureFixture[str],
 
 
 def test_an_implementation_whose_code_raises_on_import_exits_2_naming_where(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    capsys: pytest.CaptureFixture[str], write_packages: Callable[[Mapping[str, str]], None]
 ) -> None:
-    (tmp_path / "raises_on_import").mkdir()
-    (tmp_path / "raises_on_import" / "__init__.py").write_text("import torch\nx = undefined_name\n")
-    (tmp_path / "bad_syntax").mkdir()
-    (tmp_path / "bad_syntax" / "__init__.py").write_text("def gelu(x):\n    return x +* 2\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
+    write_packages(
+        {
+            "raises_on_import/__init__.py": "import torch\nx = undefined_name\n",
+            "bad_syntax/__init__.py": "def gelu(x):\n    return x +* 2\n",
+        }
+    )
     code, out, err = run(capsys, "raises_on_import")
     assert (code, out) == (2, "")
     assert err == (
@@ -245,17 +247,18 @@ def test_an_implementation_whose_code_raises_on_import_exits_2_naming_where(
 
 
 def test_sys_exit_in_the_implementation_fails_it_and_does_not_end_the_run(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    capsys: pytest.CaptureFixture[str], write_packages: Callable[[Mapping[str, str]], None]
 ) -> None:
     # SystemExit is no Exception: uncaught, sys.exit(0) in a forward pass would end the run with status 0
-    (tmp_path / "exits_on_import").mkdir()
-    (tmp_path / "exits_on_import" / "__init__.py").write_text("import sys\nsys.exit(3)\n")
-    (tmp_path / "exits_in_forward").mkdir()
-    (tmp_path / "exits_in_forward" / "__init__.py").write_text(
-        "import sys\nimport torch\n\nclass nn:\n    class GELU(torch.nn.GELU):\n"
-        "        def forward(self, x):\n            sys.exit(0)\n\n    functional = torch.nn.functional\n"
+    write_packages(
+        {
+            "exits_on_import/__init__.py": "import sys\nsys.exit(3)\n",
+            "exits_in_forward/__init__.py": (
+                "import sys\nimport torch\n\nclass nn:\n    class GELU(torch.nn.GELU):\n"
+                "        def forward(self, x):\n            sys.exit(0)\n\n    functional = torch.nn.functional\n"
+            ),
+        }
     )
-    monkeypatch.syspath_prepend(str(tmp_path))
     code, _, err = run(capsys, "exits_on_import")
     assert (code, err) == (
         2,

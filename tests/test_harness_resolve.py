@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -42,13 +43,9 @@ def test_missing_component_names_implementation_path_and_reason() -> None:
 
 
 def test_a_missing_submodule_is_missing_but_a_broken_import_is_not(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    write_packages: Callable[[Mapping[str, str]], None],
 ) -> None:
-    package = tmp_path / "brokenpkg"
-    package.mkdir()
-    (package / "__init__.py").write_text("")
-    (package / "nn.py").write_text("import module_that_does_not_exist\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
+    write_packages({"brokenpkg/nn.py": "import module_that_does_not_exist\n"})
     impl = Implementation("brokenpkg")
     with pytest.raises(MissingComponent, match=r"brokenpkg\.optim does not exist"):
         impl.get("optim.AdamW")

@@ -8,6 +8,7 @@ unsupported, missing, skipped, spec error) can be provoked on purpose.
 from __future__ import annotations
 
 import decimal
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -151,14 +152,10 @@ def test_a_component_that_is_not_callable_fails_without_running() -> None:
 
 
 def test_a_component_whose_module_does_not_import_fails_rather_than_missing(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    write_packages: Callable[[Mapping[str, str]], None],
 ) -> None:
-    package = tmp_path / "lazy_broken" / "nn"
-    package.mkdir(parents=True)
-    (tmp_path / "lazy_broken" / "__init__.py").write_text("")
-    (package / "__init__.py").write_text("")  # nn.functional is imported only when a check asks for it
-    (package / "functional.py").write_text("def gelu(x, approximate='none'):\n    return x +* 2\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
+    # the empty nn/__init__.py imports nn.functional only when a check asks for it
+    write_packages({"lazy_broken/nn/functional.py": "def gelu(x, approximate='none'):\n    return x +* 2\n"})
     outcome = run_check(Implementation("lazy_broken"), spec.get("gelu"), "forward")
     assert (outcome.status, outcome.message) == (
         "failed",
