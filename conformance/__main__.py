@@ -9,6 +9,7 @@ import time
 from conformance import devices, profiles
 from conformance.report import check_writable, scorecard, to_json, verdict, write_json
 from conformance.runner import cases, load_failure, load_implementation, nothing_found, nothing_selected, run_check
+from conformance.stdout import CLOSED_STATUS, Stdout
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -41,10 +42,11 @@ def main(argv: list[str] | None = None) -> int:
     if not selected:
         print(f"error: {nothing_selected(args.keyword)}", file=sys.stderr)
         return 2
+    out = Stdout()
     if args.list:
         for entry, check in selected:
-            print(f"{entry.name}-{check}")
-        return 0
+            out.print(f"{entry.name}-{check}")
+        return CLOSED_STATUS if out.closed else 0
     try:
         impl = load_implementation(args.module, args.map_file)
     except (Exception, SystemExit) as exc:  # a package that calls sys.exit as it is imported must not end the run
@@ -67,7 +69,9 @@ def main(argv: list[str] | None = None) -> int:
             outcome = run_check(impl, entry, check, settings, device)
             outcomes.append(outcome)
             if not args.quiet:
-                print(f"{outcome.status:<11} {entry.name}-{check}  ({outcome.seconds:.2f}s)", flush=True)
+                out.print(f"{outcome.status:<11} {entry.name}-{check}  ({outcome.seconds:.2f}s)")
+            if out.closed and not args.json_file:  # nobody reads the rest; with --json, the report is the work
+                return CLOSED_STATUS
         interrupted = None
     except KeyboardInterrupt:  # Ctrl-C (a check that hangs, say): report what ran, then stop
         print(f"\ninterrupted during {interrupted}, after {len(outcomes)} of {len(selected)} checks", file=sys.stderr)
@@ -75,27 +79,31 @@ def main(argv: list[str] | None = None) -> int:
 
     failures = [o for o in outcomes if o.status == "failed"]
     if failures:
-        print("\nFailures\n========")
+        out.print("\nFailures\n========")
         for o in failures:
-            print(o.describe() + "\n")
+            out.print(o.describe() + "\n")
     others = [o for o in outcomes if o.status in ("unsupported", "missing")]
     if others:
-        print("\nNot checked\n===========")
+        out.print("\nNot checked\n===========")
         for o in others:
-            print(f"{o.status:<11} {o.component}-{o.check}: {o.message}")
+            out.print(f"{o.status:<11} {o.component}-{o.check}: {o.message}")
     on = f", on {device}" if device.type != "cpu" else ""
-    print(f"\nScorecard: {impl.name} against torch (profile {args.profile}{on}, {elapsed:.1f}s)\n")
-    print(scorecard(outcomes))
+    out.print(f"\nScorecard: {impl.name} against torch (profile {args.profile}{on}, {elapsed:.1f}s)\n")
+    out.print(scorecard(outcomes))
     ok = verdict(outcomes, args.strict)
     if interrupted:
-        print(f"\nINTERRUPTED during {interrupted}: {len(selected) - len(outcomes)} of {len(selected)} checks not run")
+        out.print(
+            f"\nINTERRUPTED during {interrupted}: {len(selected) - len(outcomes)} of {len(selected)} checks not run"
+        )
     else:
         if not any(o.status == "passed" for o in outcomes):
             missing = all(o.status == "missing" for o in outcomes)
             components = list(dict.fromkeys(o.component for o in outcomes)) if args.keyword else None
             why = nothing_found(args.module, components) if missing else "each check was unsupported or skipped"
-            print(f"\nno check passed: {why}")
-        print("\nPASSED" if ok else "\nFAILED" + (" (strict: unsupported and missing count)" if args.strict else ""))
+            out.print(f"\nno check passed: {why}")
+        out.print(
+            "\nPASSED" if ok else "\nFAILED" + (" (strict: unsupported and missing count)" if args.strict else "")
+        )
     if args.json_file:
         report = to_json(outcomes, impl.name, args.profile, args.strict, str(device), interrupted)
         try:
@@ -103,7 +111,11 @@ def main(argv: list[str] | None = None) -> int:
         except OSError as exc:  # checked before the run, but the disk may have filled or the directory gone since
             print(f"error: the report could not be written to --json {args.json_file!r}: {exc}", file=sys.stderr)
             return 2
-    return 130 if interrupted else 0 if ok else 1
+    if interrupted:
+        return 130
+    if out.closed and not args.json_file:
+        return CLOSED_STATUS
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@
     python -m conformance.model mypkg.models:tiny_gpt --check cached_decoding
 
 Exit status 0 when every check passed (unsupported ones count as failures with ``--strict``), 1 otherwise, 2 when
-the model cannot be loaded.
+the model cannot be loaded, 141 when the reader closed the pipe (``| head``) before the results were printed.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import sys
 from typing import Any
 
 from conformance.model_checks import MODEL_CHECKS, check_model
+from conformance.stdout import CLOSED_STATUS, Stdout
 from nnresolve import describe_exception
 
 
@@ -63,12 +64,13 @@ def main(argv: list[str] | None = None) -> int:
     except (ImportError, AttributeError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    out = Stdout()
     for result in results:
-        print(result)
+        out.print(result)
     bad = {"failed", "unsupported"} if args.strict else {"failed"}
     ok = not any(r.status in bad for r in results)
-    print("PASSED" if ok else "FAILED")
-    return 0 if ok else 1
+    out.print("PASSED" if ok else "FAILED")
+    return CLOSED_STATUS if out.closed else 0 if ok else 1
 
 
 if __name__ == "__main__":

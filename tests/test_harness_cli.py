@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Callable, Mapping
@@ -310,3 +311,52 @@ def test_module_entry_point_runs_as_a_program(repo_root: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == ["Linear-errors"]
+
+
+def _closed_reader(repo_root: Path, tmp_path: Path, *argv: str) -> tuple[int, str]:
+    """Run ``python -m conformance ARGV`` into a pipe whose reader has already gone: ``| head -0``, deterministic."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(repo_root)])}
+    command = [sys.executable, "-m", "conformance", *argv]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=repo_root, env=env) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        proc.stdout.close()
+        err = proc.stderr.read().decode()
+    return proc.returncode, err
+
+
+@pytest.fixture
+def gelu_marks(tmp_path: Path, write_packages: Callable[[Mapping[str, str]], None]) -> Path:
+    """``markpkg``: torch's GELU and gelu, the functional one leaving a file behind when it is called."""
+    mark = tmp_path / "gelu-called"
+    write_packages(
+        {
+            "markpkg/nn/__init__.py": "from torch.nn import GELU\nfrom markpkg.nn import functional\n",
+            "markpkg/nn/functional.py": (
+                "import pathlib\nimport torch\n\n\ndef gelu(x, approximate='none'):\n"
+                f"    pathlib.Path({str(mark)!r}).touch()\n"
+                "    return torch.nn.functional.gelu(x, approximate=approximate)\n"
+            ),
+        }
+    )
+    return mark
+
+
+def test_a_reader_that_closes_the_pipe_stops_the_run_quietly(repo_root: Path, tmp_path: Path, gelu_marks: Path) -> None:
+    code, err = _closed_reader(repo_root, tmp_path, "markpkg", "-k", "gelu and forward")
+    assert (code, err) == (141, "")  # no BrokenPipeError traceback: the status of a filter that `| head` stops
+    assert not gelu_marks.exists()  # stopped after GELU-forward: gelu-forward, which nobody would read, never ran
+    assert _closed_reader(repo_root, tmp_path, "markpkg", "--list") == (141, "")
+
+
+def test_with_json_a_closed_pipe_still_runs_every_check_and_writes_the_report(
+    repo_root: Path, tmp_path: Path, gelu_marks: Path
+) -> None:
+    report = tmp_path / "report.json"
+    code, err = _closed_reader(repo_root, tmp_path, "markpkg", "-k", "gelu and forward", "--json", str(report))
+    assert (code, err) == (0, "")  # the verdict's status: the report, not the terminal, is what was asked for
+    assert gelu_marks.exists()
+    outcomes = json.loads(report.read_text())["outcomes"]
+    assert [(o["component"], o["check"], o["status"]) for o in outcomes] == [
+        ("GELU", "forward", "passed"),
+        ("gelu", "forward", "passed"),
+    ]

@@ -179,6 +179,22 @@ def test_cli_passes_a_correct_model(repo_root: Any) -> None:
     assert "passed      cached_decoding" in ok.stdout and "PASSED" in ok.stdout
 
 
+def test_cli_into_a_closed_pipe_ends_quietly(repo_root: Any) -> None:
+    command = [
+        sys.executable,
+        "-m",
+        "conformance.model",
+        "tests.test_modern_model_checks:tiny_rope",
+        "--check",
+        "causality",
+    ]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=repo_root) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        proc.stdout.close()  # `| head -0`: the reader has gone before the first line
+        err = proc.stderr.read().decode()
+    assert (proc.returncode, err) == (141, "")  # no BrokenPipeError traceback
+
+
 def test_cli_fails_a_broken_model_and_reports_a_bad_target(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["tests.test_modern_model_checks:tiny_top_left", "--check", "cached_decoding"]) == 1
     assert "failed      cached_decoding" in capsys.readouterr().out

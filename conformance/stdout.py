@@ -1,0 +1,35 @@
+"""Standard output for the command lines, which a reader that goes away (``| head``) does not turn into a traceback."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+# the status of a filter that a closed pipe stops: 128 + SIGPIPE
+CLOSED_STATUS = 141
+
+
+class Stdout:
+    """``print`` to stdout until the reader closes the pipe; after that, print nothing and say so in ``closed``.
+
+    Example::
+
+        out = Stdout()
+        for line in lines:
+            out.print(line)
+            if out.closed:
+                return CLOSED_STATUS
+    """
+
+    def __init__(self) -> None:
+        self.closed = False
+
+    def print(self, *values: object) -> None:
+        if self.closed:
+            return
+        try:
+            print(*values, flush=True)
+        except BrokenPipeError:
+            self.closed = True
+            # the interpreter flushes stdout again on exit; pointed at devnull, that flush cannot fail
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
