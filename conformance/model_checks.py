@@ -184,6 +184,7 @@ def check_model(
 
     Example::
 
+        >>> from impl.gpt import GPT, GPTConfig
         >>> results = check_model(GPT(GPTConfig(block_size=16, vocab_size=11, n_layer=1, n_head=2, n_embd=8)))
         >>> [r.status for r in results]
         ['passed', 'passed', 'passed']

@@ -12,13 +12,16 @@ CLOSED_STATUS = 141
 class Stdout:
     """``print`` to stdout until the reader closes the pipe; after that, print nothing and say so in ``closed``.
 
+    A command line prints through one and, once ``closed``, stops the work that only fed the reader, returning
+    :data:`CLOSED_STATUS`.
+
     Example::
 
-        out = Stdout()
-        for line in lines:
-            out.print(line)
-            if out.closed:
-                return CLOSED_STATUS
+        >>> out = Stdout()
+        >>> out.print("passed      GELU-forward")
+        passed      GELU-forward
+        >>> out.closed
+        False
     """
 
     def __init__(self) -> None:

@@ -45,6 +45,7 @@ class Sequential(Module):
 
     Example::
 
+        >>> from impl.nn import GELU, Linear
         >>> mlp = Sequential(Linear(8, 32), GELU(), Linear(32, 8))
         >>> mlp(torch.randn(4, 8)).shape
         torch.Size([4, 8])
@@ -183,10 +184,13 @@ class ModuleList(Module):
 
     Example::
 
+        >>> from impl.nn import Linear
         >>> blocks = ModuleList([Linear(8, 8) for _ in range(4)])
         >>> x = torch.randn(2, 8)
         >>> for block in blocks:
         ...     x = x + block(x)
+        >>> len(blocks), x.shape
+        (4, torch.Size([2, 8]))
     """
 
     _modules: dict[str, Module]  # type: ignore[assignment]
@@ -307,6 +311,7 @@ class ModuleDict(Module):
 
     Example::
 
+        >>> from impl.nn import Embedding, LayerNorm
         >>> transformer = ModuleDict({"wte": Embedding(65, 32), "ln_f": LayerNorm(32)})
         >>> list(transformer.keys())
         ['wte', 'ln_f']

@@ -42,6 +42,8 @@ class CrossEntropyLoss(Module):
         >>> loss = CrossEntropyLoss()
         >>> logits = torch.randn(3, 5, requires_grad=True)
         >>> loss(logits, torch.tensor([1, 0, 4])).backward()
+        >>> logits.grad.shape, round(logits.grad.sum().item(), 6)  # each row of the gradient sums to zero
+        (torch.Size([3, 5]), 0.0)
     """
 
     ignore_index: int

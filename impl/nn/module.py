@@ -179,7 +179,13 @@ class Module:
 
         Example::
 
-            >>> self.register_buffer("mask", torch.ones(8, 8).tril(), persistent=False)
+            >>> class Causal(Module):
+            ...     def __init__(self):
+            ...         super().__init__()
+            ...         self.register_buffer("mask", torch.ones(8, 8).tril(), persistent=False)
+            >>> m = Causal()
+            >>> m.mask.shape, list(m.state_dict())  # not persistent: kept out of the state_dict
+            (torch.Size([8, 8]), [])
         """
         if "_buffers" not in self.__dict__:
             raise AttributeError("cannot assign buffer before Module.__init__() call")
@@ -519,6 +525,7 @@ class Module:
 
         Example::
 
+            >>> from impl.nn import Linear, Sequential
             >>> [n for n, _ in Sequential(Linear(2, 3)).named_parameters()]
             ['0.weight', '0.bias']
         """
@@ -636,10 +643,13 @@ class Module:
 
         Example::
 
-            >>> def init(m):
+            >>> from impl.nn import Linear, Sequential, init
+            >>> def init_weights(m):
             ...     if isinstance(m, Linear):
-            ...         impl.nn.init.normal_(m.weight, std=0.02)
-            >>> model.apply(init)
+            ...         init.normal_(m.weight, std=0.02)
+            >>> model = Sequential(Linear(64, 64), Linear(64, 64)).apply(init_weights)
+            >>> round(model[1].weight.std().item(), 2)
+            0.02
 
         Returns:
             Module: self
@@ -696,8 +706,12 @@ class Module:
 
         Example::
 
-            >>> model.to(torch.float64)
-            >>> model.to("cuda", torch.bfloat16)
+            >>> from impl.nn import Linear
+            >>> model = Linear(4, 2).to(torch.float64)
+            >>> model.weight.dtype
+            torch.float64
+            >>> model.to("cpu", torch.bfloat16).weight.dtype  # a device and a dtype: "cuda" on a GPU
+            torch.bfloat16
 
         Returns:
             Module: self
@@ -769,6 +783,7 @@ class Module:
 
         Example::
 
+            >>> from impl.nn import Linear, Sequential
             >>> list(Sequential(Linear(2, 3)).state_dict())
             ['0.weight', '0.bias']
         """
@@ -926,8 +941,12 @@ class Module:
 
         Example::
 
-            >>> model.load_state_dict(torch_model.state_dict())
+            >>> from impl.nn import Linear
+            >>> model = Linear(4, 2)
+            >>> model.load_state_dict(Linear(4, 2).state_dict())  # or a torch.nn.Linear's: the layout is torch's
             <All keys matched successfully>
+            >>> model.load_state_dict({"weight": torch.zeros(2, 4)}, strict=False)
+            _IncompatibleKeys(missing_keys=['bias'], unexpected_keys=[])
         """
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")

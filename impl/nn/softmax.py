@@ -26,8 +26,11 @@ class Softmax(Module):
     Example::
 
         >>> m = Softmax(dim=1)
-        >>> m(torch.randn(2, 3)).sum(1)
-        tensor([1.0000, 1.0000])
+        >>> m(torch.zeros(2, 4))
+        tensor([[0.2500, 0.2500, 0.2500, 0.2500],
+                [0.2500, 0.2500, 0.2500, 0.2500]])
+        >>> torch.allclose(m(torch.randn(2, 3)).sum(1), torch.ones(2))  # each row sums to one
+        True
     """
 
     dim: int | None

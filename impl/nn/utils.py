@@ -65,8 +65,13 @@ def clip_grad_norm_(
 
     Example::
 
-        >>> loss.backward()
-        >>> norm = clip_grad_norm_(model.parameters(), max_norm=1.0)
+        >>> from impl.nn import Linear
+        >>> model = Linear(10, 10)
+        >>> model(torch.randn(4, 10)).square().sum().mul(100).backward()
+        >>> norm = clip_grad_norm_(model.parameters(), max_norm=1.0)  # the norm before clipping
+        >>> after = torch.cat([p.grad.flatten() for p in model.parameters()]).norm()
+        >>> bool(norm > 1.0), round(after.item(), 4)
+        (True, 1.0)
     """
     if isinstance(parameters, torch.Tensor):
         parameters = [parameters]

@@ -62,11 +62,16 @@ class AdamW(Optimizer):
 
     Example::
 
+        >>> from impl.nn import Linear
+        >>> model = Linear(8, 8)
         >>> opt = AdamW(model.parameters(), lr=6e-4, betas=(0.9, 0.95), weight_decay=0.1)
+        >>> x = torch.randn(16, 8)
         >>> loss = model(x).square().mean()
         >>> loss.backward()
         >>> opt.step()
         >>> opt.zero_grad()
+        >>> model(x).square().mean().item() < loss.item()  # one step downhill
+        True
     """
 
     def __init__(

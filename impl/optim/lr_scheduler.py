@@ -35,6 +35,9 @@ class LRScheduler:
 
     Example::
 
+        >>> from impl.nn import Linear
+        >>> from impl.optim import AdamW
+        >>> opt = AdamW(Linear(4, 2).parameters(), lr=1e-3)
         >>> class Halving(LRScheduler):
         ...     def get_lr(self):
         ...         return [base * 0.5**self.last_epoch for base in self.base_lrs]
@@ -112,10 +115,15 @@ class LambdaLR(LRScheduler):
 
     Example::
 
+        >>> from impl.nn import Linear
+        >>> from impl.optim import AdamW
+        >>> opt = AdamW(Linear(4, 2).parameters(), lr=1e-3)
         >>> sched = LambdaLR(opt, lambda epoch: 0.95**epoch)
-        >>> for _ in range(100):
-        ...     train_one_epoch()
+        >>> for _ in range(10):
+        ...     opt.step()  # an epoch of training
         ...     sched.step()
+        >>> math.isclose(sched.get_last_lr()[0], 1e-3 * 0.95**10)
+        True
     """
 
     def __init__(
@@ -180,7 +188,15 @@ class CosineAnnealingLR(LRScheduler):
 
     Example::
 
+        >>> from impl.nn import Linear
+        >>> from impl.optim import AdamW
+        >>> opt = AdamW(Linear(4, 2).parameters(), lr=1e-3)
         >>> sched = CosineAnnealingLR(opt, T_max=1000, eta_min=1e-5)
+        >>> for _ in range(500):
+        ...     opt.step()
+        ...     sched.step()
+        >>> round(sched.get_last_lr()[0], 6)  # halfway: (1e-3 + 1e-5) / 2
+        0.000505
     """
 
     def __init__(self, optimizer: Any, T_max: int, eta_min: float = 0.0, last_epoch: int = -1) -> None:
@@ -243,11 +259,17 @@ class WarmupCosine(LRScheduler):
 
     Example::
 
-        >>> opt = AdamW(model.parameters(), lr=1e-3)
+        >>> from impl.nn import Linear
+        >>> from impl.optim import AdamW
+        >>> opt = AdamW(Linear(4, 2).parameters(), lr=1e-3)
         >>> sched = WarmupCosine(opt, warmup_iters=100, decay_iters=5000, min_lr=1e-4)
-        >>> for it in range(5000):
-        ...     train_step()  # runs at sched.get_last_lr()
+        >>> lrs = []
+        >>> for it in range(5001):
+        ...     lrs.append(sched.get_last_lr()[0])  # the rate this iteration's step runs at
+        ...     opt.step()
         ...     sched.step()
+        >>> [round(lrs[it], 6) for it in (0, 50, 100, 2550, 5000)]
+        [0.0, 0.0005, 0.001, 0.00055, 0.0001]
     """
 
     def __init__(

@@ -43,6 +43,10 @@ class Optimizer:
 
     Example::
 
+        >>> from impl.nn import Linear
+        >>> from impl.optim import AdamW
+        >>> model = Linear(4, 2)
+        >>> decay, no_decay = [model.weight], [model.bias]  # decay on matrices only, as GPT training does
         >>> opt = AdamW([{"params": decay, "weight_decay": 0.1}, {"params": no_decay, "weight_decay": 0.0}])
         >>> opt.param_groups[1]["lr"]
         0.001
@@ -193,9 +197,13 @@ class Optimizer:
 
         Example::
 
+            >>> from impl.nn import Linear
+            >>> from impl.optim import AdamW
+            >>> model = Linear(4, 2)
+            >>> opt = AdamW([{"params": [model.weight]}, {"params": [model.bias], "weight_decay": 0.0}])
             >>> sd = opt.state_dict()
-            >>> sd["param_groups"][0]["params"]
-            [0, 1, 2]
+            >>> [group["params"] for group in sd["param_groups"]]  # counted across the groups
+            [[0], [1]]
         """
         param_mappings: dict[int, int] = {}
         start_index = 0

@@ -28,6 +28,8 @@ def torch_like(
 
     Example::
 
+        >>> def my_gelu(x, approximate="none"):
+        ...     return torch.nn.functional.gelu(x, approximate=approximate)
         >>> ns = torch_like(functional={"gelu": my_gelu})
         >>> ns.nn.functional.gelu is my_gelu, ns.nn.Linear is torch.nn.Linear
         (True, True)

@@ -57,7 +57,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
 
     Example::
 
-        >>> torch.manual_seed(0)
+        >>> _ = torch.manual_seed(0)
         >>> y = dropout(torch.ones(1000), p=0.2)
         >>> sorted(set(y.tolist()))
         [0.0, 1.25]
