@@ -4,6 +4,9 @@ A test function named ``test_<check>`` that takes the ``conformance_case`` argum
 spec entry that lists that check, for every implementation given with ``--impl`` (repeatable) or, by default, the
 ``conformance_impls`` ini option. Test ids name the implementation and the component, as in
 ``test_backward[impl-LayerNorm]``, so ``-k`` selects by either.
+
+A test that takes ``conformance_impl`` instead is parametrized over the implementations themselves
+(:class:`nnresolve.Implementation`, map overrides applied), as the spec pages' examples are.
 """
 
 from __future__ import annotations
@@ -57,6 +60,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "conformance_impl" in metafunc.fixturenames:
+        impls = metafunc.config.stash[_IMPLEMENTATIONS]
+        metafunc.parametrize("conformance_impl", impls, ids=[impl.name for impl in impls])
     if "conformance_case" not in metafunc.fixturenames:
         return
     check = metafunc.function.__name__.removeprefix("test_")

@@ -117,6 +117,19 @@ def test_impl_map_option(suite: pytest.Pytester, maps_dir: Path) -> None:
     result.assert_outcomes(passed=4)
 
 
+def test_a_test_taking_conformance_impl_runs_once_per_implementation(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        "from conformance.examples import run_examples\n\n"
+        "def test_page(conformance_impl):\n"
+        "    assert run_examples(conformance_impl, 'gelu').status == 'passed'\n"
+    )
+    result = pytester.runpytest("--impl", "torch", "--impl", "tests.planted.bug_gelu_tanh_constant", "-v")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        ["*test_page[[]torch[]] PASSED*", "*test_page[[]tests.planted.bug_gelu_tanh_constant[]] FAILED*"]
+    )
+
+
 def test_a_test_named_for_no_check_is_a_usage_error(pytester: pytest.Pytester) -> None:
     pytester.makepyfile("def test_speed(conformance_case):\n    pass\n")
     result = pytester.runpytest("--impl", "torch")

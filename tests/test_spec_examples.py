@@ -1,0 +1,79 @@
+"""The examples on the spec pages hold for torch, for impl, and for any implementation given with ``--impl``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from conformance.examples import page_blocks, pages_with_examples, run_examples
+from nnresolve import Implementation
+from tests.planted.torchlike import planted
+
+
+@pytest.mark.parametrize("page", pages_with_examples())
+def test_spec_page_examples(conformance_impl: Implementation, page: str, request: pytest.FixtureRequest) -> None:
+    outcome = run_examples(conformance_impl, page)
+    if outcome.status == "missing" and not request.config.getoption("--conformance-strict"):
+        pytest.skip(outcome.message)
+    assert outcome.status == "passed", outcome.message
+
+
+def test_the_pages_that_show_a_component_in_use_are_found(repo_root: Path) -> None:
+    pages = pages_with_examples()
+    assert {"linear", "layer_norm", "gelu", "softmax", "cross_entropy", "adamw", "module"} <= set(pages)
+    line, block = page_blocks("linear")[0]
+    assert block.startswith(">>> m = nn.Linear(20, 30)\n")
+    assert (repo_root / "spec/pages/linear.md").read_text().splitlines()[line] == ">>> m = nn.Linear(20, 30)"
+
+
+def test_a_wrong_output_fails_naming_the_page_line_and_both_values() -> None:
+    outcome = run_examples(Implementation("tests.planted.bug_gelu_tanh_constant"), "gelu")
+    assert outcome.status == "failed"
+    assert 'File "spec/pages/gelu.md", line 77, in gelu (with tests.planted.bug_gelu_tanh_constant)' in outcome.message
+    assert "nn.functional.gelu(x, approximate='tanh')\nExpected:\n    tensor([-0.0036,  0.0000,  0.8412])\nGot:" in (
+        outcome.message
+    )
+
+
+def test_a_component_the_implementation_lacks_makes_the_page_missing() -> None:
+    outcome = run_examples(planted({"nn.Linear": torch.nn.Linear}), "gelu")
+    assert (outcome.status, outcome.message) == (
+        "missing",
+        "spec/pages/gelu.md uses nn.GELU: SimpleNamespace has no nn.GELU: SimpleNamespace.nn.GELU does not exist",
+    )
+    assert run_examples(planted({"nn.Linear": torch.nn.Linear}), "linear").status == "passed"
+
+
+def test_overrides_serve_the_examples() -> None:
+    # a map file's override reaches the page: torch with impl's gelu fails nothing, and with the planted one fails
+    assert run_examples(Implementation("torch", {"gelu": "impl"}), "gelu").status == "passed"
+    broken = Implementation("torch", {"gelu": "tests.planted.bug_gelu_tanh_constant"})
+    assert run_examples(broken, "gelu").status == "failed"
+
+
+def test_examples_leave_the_random_state_and_the_working_directory_as_they_were(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    assert run_examples(Implementation("torch"), "adamw").status == "passed"  # it saves opt.pt
+    assert torch.rand(3).equal(expected)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_page_without_examples_is_an_error() -> None:
+    with pytest.raises(ValueError, match=r"spec/pages/kv_cache.md shows no examples; pages that do: \['adamw'"):
+        run_examples(Implementation("torch"), "kv_cache")
+
+
+def test_the_examples_of_a_component_torch_lacks_hold_for_the_spec_reference() -> None:
+    from spec.reference.rotary import RotaryEmbedding
+
+    assert run_examples(Implementation("torch"), "rotary").status == "missing"
+    assert run_examples(planted({"nn.RotaryEmbedding": RotaryEmbedding}), "rotary").status == "passed"
+    with pytest.raises(ValueError, match=r"no spec page named 'lineer'; the pages: \['adamw', "):
+        run_examples(Implementation("torch"), "lineer")
