@@ -7,6 +7,7 @@ import sys
 import time
 
 from conformance import devices, profiles
+from conformance.examples import ExamplesOutcome, examples_pass, pages_with_examples, run_examples, summary_line
 from conformance.report import check_writable, scorecard, to_json, verdict, write_json
 from conformance.runner import cases, load_failure, load_implementation, nothing_found, nothing_selected, run_check
 from conformance.stdout import CLOSED_STATUS, Stdout
@@ -27,6 +28,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="run the numerical checks on this device, e.g. cuda or cuda:1 (default: $NNSPEC_DEVICE, else cpu)",
     )
     parser.add_argument("-k", dest="keyword", help="only checks whose 'component-check' matches, pytest-style")
+    parser.add_argument(
+        "--examples",
+        action="store_true",
+        help="also run the spec pages' examples with MODULE's nn and optim (every page, whatever -k selects)",
+    )
     parser.add_argument("--list", action="store_true", help="list the (component, check) pairs and exit")
     parser.add_argument("-q", "--quiet", action="store_true", help="no per-check progress lines")
     return parser.parse_args(argv)
@@ -62,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = profiles.get(args.profile)
     start = time.perf_counter()
     outcomes = []
+    pages: list[ExamplesOutcome] = []
     interrupted = None
     try:
         for entry, check in selected:
@@ -72,25 +79,41 @@ def main(argv: list[str] | None = None) -> int:
                 out.print(f"{outcome.status:<11} {entry.name}-{check}  ({outcome.seconds:.2f}s)")
             if out.closed and not args.json_file:  # nobody reads the rest; with --json, the report is the work
                 return CLOSED_STATUS
+        for page in pages_with_examples() if args.examples else []:
+            interrupted = f"the examples of spec/pages/{page}.md"
+            page_outcome = run_examples(impl, page)
+            pages.append(page_outcome)
+            if not args.quiet:
+                out.print(f"{page_outcome.status:<11} {page} page examples")
+            if out.closed and not args.json_file:
+                return CLOSED_STATUS
         interrupted = None
     except KeyboardInterrupt:  # Ctrl-C (a check that hangs, say): report what ran, then stop
         print(f"\ninterrupted during {interrupted}, after {len(outcomes)} of {len(selected)} checks", file=sys.stderr)
     elapsed = time.perf_counter() - start
 
     failures = [o for o in outcomes if o.status == "failed"]
-    if failures:
+    failed_pages = [p for p in pages if p.status == "failed"]
+    if failures or failed_pages:
         out.print("\nFailures\n========")
         for o in failures:
             out.print(o.describe() + "\n")
+        for p in failed_pages:
+            out.print(f"the examples of spec/pages/{p.page}.md [{impl.name}]: FAILED\n{p.message}")
     others = [o for o in outcomes if o.status in ("unsupported", "missing")]
-    if others:
+    missing_pages = [p for p in pages if p.status == "missing"]
+    if others or missing_pages:
         out.print("\nNot checked\n===========")
         for o in others:
             out.print(f"{o.status:<11} {o.component}-{o.check}: {o.message}")
+        for p in missing_pages:
+            out.print(f"missing     {p.page} page examples: {p.message}")
     on = f", on {device}" if device.type != "cpu" else ""
     out.print(f"\nScorecard: {impl.name} against torch (profile {args.profile}{on}, {elapsed:.1f}s)\n")
     out.print(scorecard(outcomes))
-    ok = verdict(outcomes, args.strict)
+    if pages:
+        out.print(f"\nspec page examples: {summary_line(pages)}")
+    ok = verdict(outcomes, args.strict) and examples_pass(pages, args.strict)
     if interrupted:
         out.print(
             f"\nINTERRUPTED during {interrupted}: {len(selected) - len(outcomes)} of {len(selected)} checks not run"
@@ -105,7 +128,8 @@ def main(argv: list[str] | None = None) -> int:
             "\nPASSED" if ok else "\nFAILED" + (" (strict: unsupported and missing count)" if args.strict else "")
         )
     if args.json_file:
-        report = to_json(outcomes, impl.name, args.profile, args.strict, str(device), interrupted)
+        examples = pages if args.examples else None
+        report = to_json(outcomes, impl.name, args.profile, args.strict, str(device), interrupted, examples)
         try:
             write_json(args.json_file, report)
         except OSError as exc:  # checked before the run, but the disk may have filled or the directory gone since

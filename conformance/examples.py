@@ -21,7 +21,7 @@ import torch
 
 from nnresolve import Implementation, MissingComponent
 
-__all__ = ["ExamplesOutcome", "page_blocks", "pages_with_examples", "run_examples"]
+__all__ = ["ExamplesOutcome", "examples_pass", "page_blocks", "pages_with_examples", "run_examples", "summary_line"]
 
 _BLOCK = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
 
@@ -113,3 +113,15 @@ def run_examples(impl: Implementation, page: str) -> ExamplesOutcome:
     if runner.failures:
         return ExamplesOutcome(page, "failed", "".join(report))
     return ExamplesOutcome(page, "passed")
+
+
+def examples_pass(outcomes: list[ExamplesOutcome], strict: bool = False) -> bool:
+    """True when no page failed (and, when strict, none was missing): the examples' part of a run's verdict."""
+    bad = {"failed", "missing"} if strict else {"failed"}
+    return not any(o.status in bad for o in outcomes)
+
+
+def summary_line(outcomes: list[ExamplesOutcome]) -> str:
+    """``"13 passed, 1 failed, 1 missing  (15 pages)"``: the statuses that occurred, in that order."""
+    counts = {s: sum(o.status == s for o in outcomes) for s in ("passed", "failed", "missing")}
+    return ", ".join(f"{n} {s}" for s, n in counts.items() if n) + f"  ({len(outcomes)} pages)"

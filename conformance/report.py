@@ -8,6 +8,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from conformance.examples import ExamplesOutcome, examples_pass
 from conformance.runner import STATUSES, Outcome
 from spec.entry import CHECKS
 
@@ -52,20 +53,26 @@ def to_json(
     strict: bool,
     device: str = "cpu",
     interrupted: str | None = None,
+    examples: list[ExamplesOutcome] | None = None,
 ) -> dict[str, Any]:
     """The report ``--json`` writes; ``interrupted`` names the check a Ctrl-C stopped (the run then has not
-    passed: the checks after it never ran)."""
-    return {
+    passed: the checks after it never ran). ``examples``, the spec pages' (``--examples``), are reported under
+    their own key and count towards ``passed``."""
+    passed = verdict(outcomes, strict) and interrupted is None and examples_pass(examples or [], strict)
+    report = {
         "implementation": implementation,
         "profile": profile,
         "device": device,
         "strict": strict,
-        "passed": verdict(outcomes, strict) and interrupted is None,
+        "passed": passed,
         "interrupted": interrupted,
         "summary": summary(outcomes),
         "outcomes": [dataclasses.asdict(o) for o in outcomes],
         "failures": [dataclasses.asdict(o) for o in outcomes if o.status == "failed"],
     }
+    if examples is not None:
+        report["examples"] = [dataclasses.asdict(o) for o in examples]
+    return report
 
 
 def _temporary(target: Path) -> Path:

@@ -14,6 +14,7 @@ import pytest
 
 import spec
 from conformance.__main__ import main
+from conformance.examples import pages_with_examples
 from conformance.runner import run_check
 from spec import CHECKS
 
@@ -360,3 +361,34 @@ def test_with_json_a_closed_pipe_still_runs_every_check_and_writes_the_report(
         ("GELU", "forward", "passed"),
         ("gelu", "forward", "passed"),
     ]
+
+
+def test_examples_run_the_spec_pages_with_the_implementations_nn(capsys: pytest.CaptureFixture[str]) -> None:
+    pages = pages_with_examples()
+    code, out, _ = run(capsys, "torch", "-k", "gelu and forward", "--examples", "--profile", "ci")
+    assert code == 0, out
+    assert [line for line in out.splitlines() if line.endswith(" page examples")] == [
+        f"{'missing' if page == 'rotary' else 'passed':<11} {page} page examples" for page in pages
+    ]
+    assert f"\nspec page examples: {len(pages) - 1} passed, 1 missing  ({len(pages)} pages)\n" in out
+    assert "missing     rotary page examples: spec/pages/rotary.md uses nn.RotaryEmbedding: torch has no " in out
+    code, out, _ = run(capsys, "torch", "-k", "gelu and forward", "--examples", "--strict", "-q")
+    assert code == 1  # torch lacks RotaryEmbedding, whose page shows examples
+    code, out, _ = run(capsys, "torch", "-k", "gelu and forward", "-q")
+    assert "page examples" not in out
+
+
+def test_a_page_whose_examples_fail_fails_the_run_with_the_doctest_report(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    report = tmp_path / "report.json"
+    bug = "tests.planted.bug_gelu_tanh_constant"
+    code, out, _ = run(capsys, bug, "-k", "nn.GELU and forward", "--examples", "-q", "--json", str(report))
+    assert code == 1
+    assert "\nthe examples of spec/pages/gelu.md [tests.planted.bug_gelu_tanh_constant]: FAILED\n" in out
+    assert f'File "spec/pages/gelu.md", line 77, in gelu (with {bug})\nFailed example:\n' in out
+    data = json.loads(report.read_text())
+    assert data["passed"] is False and data["summary"]["failed"] == 0  # every check passed; a page did not
+    assert [e["page"] for e in data["examples"] if e["status"] == "failed"] == ["gelu"]
+    run(capsys, bug, "-k", "nn.GELU and forward", "-q", "--json", str(report))
+    assert "examples" not in json.loads(report.read_text())  # not asked for: not reported as if none failed
