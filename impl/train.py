@@ -11,8 +11,9 @@ estimated and a checkpoint is written to ``train.out_dir``; at the end come ``su
 N/2 + resume + N/2 end with identical weights.
 
 Ctrl-C stops the run after the step in progress and writes a checkpoint there, so that ``--resume`` goes on from that
-iteration (a second Ctrl-C quits at once, without one). A loss that is not finite stops the run with an error that
-names the iteration; the last checkpoint, written before it, is kept.
+iteration (a second Ctrl-C quits at once, without one); a reader of the log that closes the pipe (``| head``) stops
+it the same way, exit status 141. A loss that is not finite stops the run with an error that names the iteration;
+the last checkpoint, written before it, is kept.
 """
 
 from __future__ import annotations
@@ -21,11 +22,13 @@ import argparse
 import io
 import json
 import math
+import os
 import signal
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +42,7 @@ from impl.gpt import GPT, Components
 from impl.tokenizer import CharTokenizer
 from nnresolve import MissingComponent
 
-__all__ = ["Diverged", "Interrupted", "estimate_loss", "lr_at", "main", "train", "train_step"]
+__all__ = ["Diverged", "Interrupted", "ReaderGone", "estimate_loss", "lr_at", "main", "train", "train_step"]
 
 
 class Interrupted(Exception):
@@ -51,6 +54,32 @@ class Interrupted(Exception):
             "continue with the same command and --resume"
         )
         self.iteration, self.out_dir = iteration, out_dir
+
+
+class ReaderGone(Exception):
+    """The reader of stdout closed the pipe (``| head``): training stopped as Ctrl-C stops it, with a checkpoint at
+    ``iteration`` in ``out_dir``, or before it began (``iteration`` None), with nothing written."""
+
+    def __init__(self, iteration: int | None, out_dir: Path) -> None:
+        where = (
+            "before it began; nothing was written"
+            if iteration is None
+            else f"with a checkpoint at iteration {iteration} in {str(out_dir)!r}; continue with --resume"
+        )
+        super().__init__(f"stdout was closed by its reader: training stopped {where}")
+        self.iteration, self.out_dir = iteration, out_dir
+
+
+def _log(line: str, write: Callable[[str], None] = print) -> bool:
+    """Write a line of the log to stdout at once (so ``| tee`` shows it as it happens); False when the reader has
+    gone, after which stdout points at devnull (the interpreter's last flush at exit then cannot fail)."""
+    try:
+        write(line)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return False
+    return True
 
 
 class Diverged(Exception):
@@ -79,6 +108,7 @@ class _StopRequest:
 
     def __init__(self) -> None:
         self.requested = False
+        self.reader_gone = False
         self._installed = False
         self._previous: Any = None
 
@@ -212,7 +242,8 @@ def train(cfg: Config, resume: bool = False, progress: bool = True, overwrite: b
     device = device_of(tc.device, "train.device")
     out_dir = Path(tc.out_dir)
     nn = Components.from_config(cfg.components)
-    print(nn.table())
+    if not _log(nn.table()):
+        raise ReaderGone(None, out_dir)
 
     try:
         text = load_text(cfg.data.path)
@@ -275,10 +306,11 @@ def train(cfg: Config, resume: bool = False, progress: bool = True, overwrite: b
         if device.type == "cuda" and "cuda" in rng_state:
             torch.cuda.set_rng_state(rng_state["cuda"], device)  # dropout masks on the GPU
         sampler.generator.set_state(rng_state["sampler"])  # batch offsets
-    print(
+    if not _log(
         f"{model.num_params():,} parameters; {len(train_data):,} train / {len(val_data):,} val tokens; "
         f"training on {device}"
-    )
+    ):
+        raise ReaderGone(None, out_dir)
 
     def save(it: int) -> None:
         checkpoint.save_checkpoint(
@@ -307,7 +339,8 @@ def train(cfg: Config, resume: bool = False, progress: bool = True, overwrite: b
             if it % tc.eval_interval == 0 or it == tc.max_iters:
                 losses = estimate_loss(model, {"train": train_data, "val": val_data}, cfg)
                 history["eval"].append([it, losses["train"], losses["val"]])
-                bar.write(f"iter {it}: train loss {losses['train']:.4f}, val loss {losses['val']:.4f}")
+                if not _log(f"iter {it}: train loss {losses['train']:.4f}, val loss {losses['val']:.4f}", bar.write):
+                    stop.requested = stop.reader_gone = True  # the checkpoint below is still written
                 if it > start_iter or it == tc.max_iters:
                     save(it)
                     saved_at = it
@@ -332,7 +365,7 @@ def train(cfg: Config, resume: bool = False, progress: bool = True, overwrite: b
                 bar.close()
                 save(it)
                 _plot(history, out_dir / "loss.png")
-                raise Interrupted(it, out_dir)
+                raise ReaderGone(it, out_dir) if stop.reader_gone else Interrupted(it, out_dir)
     bar.close()
 
     _plot(history, out_dir / "loss.png")
@@ -348,7 +381,7 @@ def train(cfg: Config, resume: bool = False, progress: bool = True, overwrite: b
         "n_params": model.num_params(),
     }
     checkpoint.atomic_write(out_dir / "summary.json", (json.dumps(summary, indent=2) + "\n").encode())
-    print(json.dumps(summary, indent=2))
+    _log(json.dumps(summary, indent=2))  # written to summary.json already: a reader gone by now loses nothing
     return summary
 
 
@@ -396,6 +429,9 @@ def main(argv: list[str] | None = None) -> int:
     except Interrupted as exc:
         print(exc, file=sys.stderr)
         return 130  # 128 + SIGINT, as a shell reports a process that Ctrl-C ended
+    except ReaderGone as exc:
+        print(exc, file=sys.stderr)
+        return 141  # 128 + SIGPIPE, the status of a filter that a closed pipe stops
     except Diverged as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

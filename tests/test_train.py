@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import os
 import re
 import signal
 import subprocess
@@ -280,6 +281,48 @@ def test_sample_piped_into_a_reader_that_stops_ends_quietly(tmp_path: Path, smal
         err = proc.stderr.read().decode()
         code = proc.wait(timeout=120)
     assert (code, err) == (141, "")  # no BrokenPipeError traceback, and 100000 tokens not drawn into the void
+
+
+def _train_command(out_dir: Path, text: Path, *sets: str) -> list[str]:
+    settings = [*TINY, f"train.out_dir={out_dir}", f"data.path={text}", *sets]
+    return [sys.executable, "-m", "impl.train", "--no-progress", "--set", *settings]
+
+
+def test_train_into_a_reader_gone_before_the_start_writes_nothing(tmp_path: Path, small_text: Path) -> None:
+    command = _train_command(tmp_path / "out", small_text, "train.max_iters=5")
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        proc.stdout.close()  # `| head -0`
+        err = proc.stderr.read().decode()
+    assert (proc.returncode, err) == (
+        141,
+        "stdout was closed by its reader: training stopped before it began; nothing was written\n",
+    )
+    assert not (tmp_path / "out" / MODEL_FILE).exists()
+
+
+def test_train_into_a_reader_that_stops_checkpoints_as_ctrl_c_does(tmp_path: Path, small_text: Path) -> None:
+    command = _train_command(tmp_path, small_text, "train.max_iters=60", "train.eval_interval=20")
+    # unbuffered or not, each log line is flushed as it is written: `| head` sees it while training goes on
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        while not proc.stdout.readline().startswith(b"iter 0:"):  # as `| head` with the first evaluation's line
+            pass
+        proc.stdout.close()
+        err = proc.stderr.read().decode()
+    found = re.fullmatch(
+        r"stdout was closed by its reader: training stopped with a checkpoint at iteration (\d+) in '(.+)'; "
+        r"continue with --resume\n",
+        err,
+    )
+    assert proc.returncode == 141 and found, err
+    # the first log line the pipe refused is an evaluation's (at 20 or 40): its checkpoint, then one step more
+    iteration = int(found.group(1))
+    assert iteration in (21, 41) and found.group(2) == str(tmp_path)
+    assert read_model(tmp_path)[3] == iteration
+    assert train.main(["--resume", "--no-progress", "--set", *command[command.index("--set") + 1 :]]) == 0
+    assert read_model(tmp_path)[3] == 60
 
 
 def test_evaluate_scores_every_token_once(tmp_path: Path, small_text: Path) -> None:
