@@ -27,6 +27,7 @@ from impl import checkpoint
 from impl.config import device_of
 from impl.data import load_text, train_val_split
 from impl.gpt import GPT
+from impl.stdout import CLOSED_STATUS, write_line
 
 __all__ = ["main", "mean_loss"]
 
@@ -118,7 +119,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     for warning in caught:  # one line each, not the file and line that raised it
         print(f"warning: {warning.message}", file=sys.stderr)
-    print(json.dumps(result))
+    if not write_line(json.dumps(result)):
+        return CLOSED_STATUS
     return 0
 
 

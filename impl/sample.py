@@ -14,7 +14,6 @@ slower.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Iterator
 
@@ -22,6 +21,7 @@ import torch
 
 from impl import checkpoint
 from impl.config import device_of
+from impl.stdout import CLOSED_STATUS, silence
 
 __all__ = ["PromptError", "main", "sample", "stream"]
 
@@ -138,9 +138,8 @@ def main(argv: list[str] | None = None) -> int:
         print()
         return 130
     except BrokenPipeError:  # the reader has gone (| head): stop drawing, quietly, as a filter would
-        # the interpreter flushes stdout again on exit; pointed at devnull, that flush cannot fail
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 141  # 128 + SIGPIPE, the status of a filter that a closed pipe stops
+        silence()
+        return CLOSED_STATUS
     return 0
 
 

@@ -22,13 +22,11 @@ import argparse
 import io
 import json
 import math
-import os
 import signal
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +37,7 @@ from impl import checkpoint
 from impl.config import Config, ConfigError, TrainConfig, device_of, load_config
 from impl.data import BatchSampler, load_text, train_val_split
 from impl.gpt import GPT, Components
+from impl.stdout import CLOSED_STATUS, write_line
 from impl.tokenizer import CharTokenizer
 from nnresolve import MissingComponent
 
@@ -68,18 +67,6 @@ class ReaderGone(Exception):
         )
         super().__init__(f"stdout was closed by its reader: training stopped {where}")
         self.iteration, self.out_dir = iteration, out_dir
-
-
-def _log(line: str, write: Callable[[str], None] = print) -> bool:
-    """Write a line of the log to stdout at once (so ``| tee`` shows it as it happens); False when the reader has
-    gone, after which stdout points at devnull (the interpreter's last flush at exit then cannot fail)."""
-    try:
-        write(line)
-        sys.stdout.flush()
-    except BrokenPipeError:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return False
-    return True
 
 
 class Diverged(Exception):
@@ -242,7 +229,7 @@ def train(cfg: Config, resume: bool = False, progress: bool = True, overwrite: b
     device = device_of(tc.device, "train.device")
     out_dir = Path(tc.out_dir)
     nn = Components.from_config(cfg.components)
-    if not _log(nn.table()):
+    if not write_line(nn.table()):
         raise ReaderGone(None, out_dir)
 
     try:
@@ -306,7 +293,7 @@ def train(cfg: Config, resume: bool = False, progress: bool = True, overwrite: b
         if device.type == "cuda" and "cuda" in rng_state:
             torch.cuda.set_rng_state(rng_state["cuda"], device)  # dropout masks on the GPU
         sampler.generator.set_state(rng_state["sampler"])  # batch offsets
-    if not _log(
+    if not write_line(
         f"{model.num_params():,} parameters; {len(train_data):,} train / {len(val_data):,} val tokens; "
         f"training on {device}"
     ):
@@ -339,7 +326,8 @@ def train(cfg: Config, resume: bool = False, progress: bool = True, overwrite: b
             if it % tc.eval_interval == 0 or it == tc.max_iters:
                 losses = estimate_loss(model, {"train": train_data, "val": val_data}, cfg)
                 history["eval"].append([it, losses["train"], losses["val"]])
-                if not _log(f"iter {it}: train loss {losses['train']:.4f}, val loss {losses['val']:.4f}", bar.write):
+                line = f"iter {it}: train loss {losses['train']:.4f}, val loss {losses['val']:.4f}"
+                if not write_line(line, bar.write):
                     stop.requested = stop.reader_gone = True  # the checkpoint below is still written
                 if it > start_iter or it == tc.max_iters:
                     save(it)
@@ -381,7 +369,7 @@ def train(cfg: Config, resume: bool = False, progress: bool = True, overwrite: b
         "n_params": model.num_params(),
     }
     checkpoint.atomic_write(out_dir / "summary.json", (json.dumps(summary, indent=2) + "\n").encode())
-    _log(json.dumps(summary, indent=2))  # written to summary.json already: a reader gone by now loses nothing
+    write_line(json.dumps(summary, indent=2))  # written to summary.json already: a reader gone by now loses nothing
     return summary
 
 
@@ -431,7 +419,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130  # 128 + SIGINT, as a shell reports a process that Ctrl-C ended
     except ReaderGone as exc:
         print(exc, file=sys.stderr)
-        return 141  # 128 + SIGPIPE, the status of a filter that a closed pipe stops
+        return CLOSED_STATUS
     except Diverged as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -271,7 +271,7 @@ def test_sample_ctrl_c_keeps_the_text_so_far(
     assert capsys.readouterr().out == "To" + first_two + "\n"
 
 
-def test_sample_piped_into_a_reader_that_stops_ends_quietly(tmp_path: Path, small_text: Path) -> None:
+def test_sample_and_evaluate_piped_into_a_reader_that_stops_end_quietly(tmp_path: Path, small_text: Path) -> None:
     train.train(tiny_config(tmp_path, small_text, "train.max_iters=1"), progress=False)
     command = [sys.executable, "-m", "impl.sample", "--checkpoint", str(tmp_path), "--max-new-tokens", "100000"]
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:  # as `| head -c 5`
@@ -281,6 +281,13 @@ def test_sample_piped_into_a_reader_that_stops_ends_quietly(tmp_path: Path, smal
         err = proc.stderr.read().decode()
         code = proc.wait(timeout=120)
     assert (code, err) == (141, "")  # no BrokenPipeError traceback, and 100000 tokens not drawn into the void
+
+    command = [sys.executable, "-m", "impl.evaluate", "--checkpoint", str(tmp_path)]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        proc.stdout.close()  # `| head -0`: nobody reads the JSON line
+        err = proc.stderr.read().decode()
+    assert (proc.returncode, err) == (141, "")
 
 
 def _train_command(out_dir: Path, text: Path, *sets: str) -> list[str]:
