@@ -31,7 +31,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--examples",
         action="store_true",
-        help="also run the spec pages' examples with MODULE's nn and optim (every page, whatever -k selects)",
+        help="also run the spec pages' examples with MODULE's nn and optim (the pages of the components -k selects)",
     )
     parser.add_argument("--list", action="store_true", help="list the (component, check) pairs and exit")
     parser.add_argument("-q", "--quiet", action="store_true", help="no per-check progress lines")
@@ -79,7 +79,8 @@ def main(argv: list[str] | None = None) -> int:
                 out.print(f"{outcome.status:<11} {entry.name}-{check}  ({outcome.seconds:.2f}s)")
             if out.closed and not args.json_file:  # nobody reads the rest; with --json, the report is the work
                 return CLOSED_STATUS
-        for page in pages_with_examples() if args.examples else []:
+        selected_pages = {entry.page for entry, _ in selected} if args.examples else set()
+        for page in [p for p in pages_with_examples() if p in selected_pages]:
             interrupted = f"the examples of spec/pages/{page}.md"
             page_outcome = run_examples(impl, page)
             pages.append(page_outcome)
