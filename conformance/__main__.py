@@ -7,7 +7,7 @@ import sys
 import time
 
 from conformance import devices, profiles
-from conformance.examples import ExamplesOutcome, examples_pass, pages_with_examples, run_examples, summary_line
+from conformance.examples import ExamplesOutcome, examples_pass, pages_of, run_examples, summary_line
 from conformance.report import check_writable, scorecard, to_json, verdict, write_json
 from conformance.runner import cases, load_failure, load_implementation, nothing_found, nothing_selected, run_check
 from conformance.stdout import CLOSED_STATUS, Stdout
@@ -79,8 +79,7 @@ def main(argv: list[str] | None = None) -> int:
                 out.print(f"{outcome.status:<11} {entry.name}-{check}  ({outcome.seconds:.2f}s)")
             if out.closed and not args.json_file:  # nobody reads the rest; with --json, the report is the work
                 return CLOSED_STATUS
-        selected_pages = {entry.page for entry, _ in selected} if args.examples else set()
-        for page in [p for p in pages_with_examples() if p in selected_pages]:
+        for page in pages_of(entry for entry, _ in selected) if args.examples else []:
             interrupted = f"the examples of spec/pages/{page}.md"
             page_outcome = run_examples(impl, page)
             pages.append(page_outcome)

@@ -10,7 +10,8 @@ Example::
 
 Every (component, check) becomes one test with the id ``mylib-LayerNorm-backward``, so ``pytest -k layernorm``
 selects a component and ``pytest -k backward`` a check. An expected failure is a strict xfail: it must fail, and
-the reason shows in the report.
+the reason shows in the report. With ``examples=True`` the spec pages' examples join them, a test per page
+(``mylib-layer_norm-examples``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from conformance.examples import ExamplesOutcome, pages_of, run_examples
 from conformance.runner import Outcome, cases, load_implementation, nothing_selected, run_check
 from nnresolve import Implementation
 from spec.entry import Entry
@@ -57,6 +59,34 @@ class Case:
         return outcome
 
 
+@dataclass
+class ExamplesCase:
+    """The examples of one spec page, run with one implementation's ``nn`` and ``optim``, runnable from a test."""
+
+    impl: Implementation
+    page: str
+    strict: bool = False
+
+    @property
+    def id(self) -> str:
+        return f"{self.impl.name}-{self.page}-examples"
+
+    def __repr__(self) -> str:
+        return self.id
+
+    def run(self) -> ExamplesOutcome:
+        """Run the page's examples: fails the test on a wrong output; skips when a component is missing unless
+        strict."""
+        outcome = run_examples(self.impl, self.page)
+        if outcome.status == "failed":
+            pytest.fail(outcome.message, pytrace=False)
+        if outcome.status == "missing":
+            if self.strict:
+                pytest.fail(f"missing (strict): {outcome.message}", pytrace=False)
+            pytest.skip(f"missing: {outcome.message}")
+        return outcome
+
+
 def build_cases(
     implementation: str | Implementation,
     map_file: str | None = None,
@@ -66,10 +96,14 @@ def build_cases(
     entries: Iterable[Entry] | None = None,
     device: str | None = None,
 ) -> list[Case]:
-    impl = (
-        implementation if isinstance(implementation, Implementation) else load_implementation(implementation, map_file)
-    )
+    impl = _load(implementation, map_file)
     return [Case(impl, entry, check, strict, device) for entry, check in cases(entries, checks, keyword)]
+
+
+def _load(implementation: str | Implementation, map_file: str | None) -> Implementation:
+    if isinstance(implementation, Implementation):
+        return implementation
+    return load_implementation(implementation, map_file)
 
 
 def parametrize_with_checks(
@@ -81,6 +115,7 @@ def parametrize_with_checks(
     strict: bool = False,
     expected_failures: Mapping[str, str] | None = None,
     device: str | None = None,
+    examples: bool = False,
 ) -> Callable[[Any], Any]:
     """Parametrize a test over every (component, check) of the spec for ``implementation``.
 
@@ -90,21 +125,34 @@ def parametrize_with_checks(
         checks: only these checks (default: all).
         keyword: a pytest-style ``-k`` expression over "component-check".
         strict: unsupported and missing components fail instead of skipping.
-        expected_failures: "Component" or "Component-check" -> reason; those become strict xfails.
+        expected_failures: "Component" or "Component-check" -> reason (or "page-examples", e.g.
+            "gelu-examples"); those become strict xfails.
         device: run the numerical checks there, e.g. ``"cuda"`` (default: $NNSPEC_DEVICE, else cpu).
+        examples: also a test per spec page showing examples, of the pages of the selected components; each
+            runs the page's examples with the implementation's ``nn`` and ``optim`` (an :class:`ExamplesCase`).
     """
     expected = dict(expected_failures or {})
-    built = build_cases(implementation, map_file, checks, keyword, strict, device=device)
+    impl = _load(implementation, map_file)
+    built: list[Case | ExamplesCase] = []
+    built += build_cases(impl, checks=checks, keyword=keyword, strict=strict, device=device)
     if keyword and not built:  # a misspelt keyword would leave the test with an empty parameter set, skipped
         raise ValueError(nothing_selected(keyword, cli=False))
-    known = {case.entry.name for case in built} | {f"{case.entry.name}-{case.check}" for case in built}
+    if examples:
+        pages = pages_of(case.entry for case in built if isinstance(case, Case))
+        built += [ExamplesCase(impl, page, strict) for page in pages]
+    known = {_key(case) for case in built} | {case.entry.name for case in built if isinstance(case, Case)}
     stale = sorted(set(expected) - known)
     if stale:
         # a misspelt key would otherwise leave its check to fail with no sign that the xfail was meant for it
         raise ValueError(f"expected_failures names no selected component or component-check: {stale}")
     params = []
     for case in built:
-        reason = expected.get(f"{case.entry.name}-{case.check}") or expected.get(case.entry.name)
+        reason = expected.get(_key(case)) or (expected.get(case.entry.name) if isinstance(case, Case) else None)
         marks = [pytest.mark.xfail(reason=reason, strict=True)] if reason else []
         params.append(pytest.param(case, id=case.id, marks=marks))
     return pytest.mark.parametrize("case", params)
+
+
+def _key(case: Case | ExamplesCase) -> str:
+    """The ``expected_failures`` key of one case: its id without the implementation."""
+    return f"{case.entry.name}-{case.check}" if isinstance(case, Case) else f"{case.page}-examples"

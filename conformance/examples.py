@@ -13,6 +13,7 @@ import doctest
 import re
 import tempfile
 import types
+from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib.resources import files
 from typing import Any, Literal
@@ -20,8 +21,17 @@ from typing import Any, Literal
 import torch
 
 from nnresolve import Implementation, MissingComponent
+from spec.entry import Entry
 
-__all__ = ["ExamplesOutcome", "examples_pass", "page_blocks", "pages_with_examples", "run_examples", "summary_line"]
+__all__ = [
+    "ExamplesOutcome",
+    "examples_pass",
+    "page_blocks",
+    "pages_of",
+    "pages_with_examples",
+    "run_examples",
+    "summary_line",
+]
 
 _BLOCK = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
 
@@ -46,6 +56,12 @@ def page_blocks(page: str) -> list[tuple[int, str]]:
 def pages_with_examples() -> list[str]:
     """The pages that show examples, by name (``"linear"`` for ``spec/pages/linear.md``), sorted."""
     return [name for name in _page_names() if page_blocks(name)]
+
+
+def pages_of(entries: Iterable[Entry]) -> list[str]:
+    """The pages with examples among the pages of ``entries``, sorted: what a run selecting them shows."""
+    pages = {entry.page for entry in entries}
+    return [name for name in pages_with_examples() if name in pages]
 
 
 class _Namespace:

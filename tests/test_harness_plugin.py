@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import spec
-from conformance.api import Case, build_cases, parametrize_with_checks
+from conformance.api import Case, ExamplesCase, build_cases, parametrize_with_checks
 from nnresolve import Implementation
 
 pytest_plugins = ["pytester"]
@@ -274,3 +274,43 @@ def test_the_suite_has_a_test_for_every_check() -> None:
 
     tested = {name.removeprefix("test_") for name in vars(suite_module) if name.startswith("test_")}
     assert tested == set(spec.CHECKS)
+
+
+EXAMPLES_TESTS = """
+from conformance import parametrize_with_checks
+
+@parametrize_with_checks(
+    "tests.planted.bug_gelu_tanh_constant",
+    checks=["errors"],
+    keyword="gelu or rotary",
+    examples=True,
+    expected_failures={EXPECTED},
+)
+def test_conformance(case):
+    case.run()
+"""
+
+
+def test_parametrize_with_checks_adds_a_test_per_page_of_the_selected_components(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(EXAMPLES_TESTS.replace("{EXPECTED}", "{}"))
+    result = pytester.runpytest("-v", "-rs")
+    result.assert_outcomes(passed=2, failed=1, skipped=2)
+    result.stdout.fnmatch_lines(
+        [
+            "*[[]tests.planted.bug_gelu_tanh_constant-gelu-examples[]] FAILED*",
+            "*[[]tests.planted.bug_gelu_tanh_constant-rotary-examples[]] SKIPPED*",
+            '*File "spec/pages/gelu.md", line 77, in gelu (with tests.planted.bug_gelu_tanh_constant)*',
+            "*missing: spec/pages/rotary.md uses nn.RotaryEmbedding*",
+        ]
+    )
+    pytester.makepyfile(EXAMPLES_TESTS.replace("{EXPECTED}", '{"gelu-examples": "planted: the tanh constant"}'))
+    pytester.runpytest().assert_outcomes(passed=2, xfailed=1, skipped=2)
+
+
+def test_examples_case_run_returns_the_outcome_fails_or_skips() -> None:
+    assert ExamplesCase(Implementation("torch"), "linear").run().status == "passed"
+    with pytest.raises(pytest.skip.Exception, match=r"missing: spec/pages/rotary\.md uses nn\.RotaryEmbedding"):
+        ExamplesCase(Implementation("torch"), "rotary").run()
+    with pytest.raises(pytest.fail.Exception, match=r"missing \(strict\)"):
+        ExamplesCase(Implementation("torch"), "rotary", strict=True).run()
+    assert repr(ExamplesCase(Implementation("torch"), "rotary")) == "torch-rotary-examples"
