@@ -77,3 +77,26 @@ def test_the_examples_of_a_component_torch_lacks_hold_for_the_spec_reference() -
     assert run_examples(planted({"nn.RotaryEmbedding": RotaryEmbedding}), "rotary").status == "passed"
     with pytest.raises(ValueError, match=r"no spec page named 'lineer'; the pages: \['adamw', "):
         run_examples(Implementation("torch"), "lineer")
+
+
+# Planted bugs that a page's examples alone show (the suite catches all 58): a page edit that weakens its example
+# fails here.
+CAUGHT_BY_EXAMPLES = {
+    "bug_adamw_coupled_l2": "adamw",
+    "bug_adamw_no_bias_correction": "adamw",
+    "bug_dropout_no_rescale": "dropout",
+    "bug_gelu_tanh_constant": "gelu",
+    "bug_gqa_tiled_heads": "gqa",
+    "bug_init_kaiming_fan_out": "init",
+    "bug_layernorm_unbiased_var": "layer_norm",
+    "bug_linear_bias_twice": "linear",
+    "bug_linear_no_bias_by_default": "linear",
+    "bug_log_softmax_of_softmax": "softmax",
+    "bug_parameter_no_grad_by_default": "init",
+}
+
+
+@pytest.mark.parametrize(("bug", "page"), CAUGHT_BY_EXAMPLES.items())
+def test_the_examples_show_a_planted_bug(bug: str, page: str) -> None:
+    outcome = run_examples(Implementation(f"tests.planted.{bug}"), page)
+    assert outcome.status == "failed", f"spec/pages/{page}.md's examples pass with {bug}"
