@@ -52,6 +52,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.list:
         for entry, check in selected:
             out.print(f"{entry.name}-{check}")
+        for page in pages_of(entry for entry, _ in selected) if args.examples else []:
+            out.print(f"{page} page examples")
         return CLOSED_STATUS if out.closed else 0
     try:
         impl = load_implementation(args.module, args.map_file)

@@ -376,6 +376,8 @@ def test_examples_run_the_spec_pages_with_the_implementations_nn(capsys: pytest.
     assert "missing     rotary page examples: spec/pages/rotary.md uses nn.RotaryEmbedding: torch has no " in out
     code, out, _ = run(capsys, "torch", "-k", "forward and (gelu or rotary)", "--examples", "--strict", "-q")
     assert code == 1
+    code, out, _ = run(capsys, "no_such_module_xyz", "--list", "--examples", "-k", "forward and (gelu or rotary)")
+    assert (code, out.splitlines()[-2:]) == (0, ["gelu page examples", "rotary page examples"])
     code, out, _ = run(capsys, "torch", "-k", "gelu and forward", "-q")
     assert "page examples" not in out
 
