@@ -5,6 +5,7 @@ with :func:`parametrize_with_checks` (``examples=True`` adds the spec pages' exa
 """
 
 from conformance.api import parametrize_with_checks
+from conformance.examples import run_examples
 from conformance.runner import Outcome, reproduce, run_check, run_suite
 
-__all__ = ["Outcome", "parametrize_with_checks", "reproduce", "run_check", "run_suite"]
+__all__ = ["Outcome", "parametrize_with_checks", "reproduce", "run_check", "run_examples", "run_suite"]
