@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
+import spec
 from conformance.examples import page_blocks, pages_with_examples, run_examples
 from nnresolve import Implementation
 from tests.planted.torchlike import planted
@@ -26,6 +27,12 @@ def test_the_pages_that_show_a_component_in_use_are_found(repo_root: Path) -> No
     line, block = page_blocks("linear")[0]
     assert block.startswith(">>> m = nn.Linear(20, 30)\n")
     assert (repo_root / "spec/pages/linear.md").read_text().splitlines()[line] == ">>> m = nn.Linear(20, 30)"
+
+
+def test_every_page_of_a_component_shows_it_in_use() -> None:
+    # "Adding a component" asks for an example on the page; the pages no entry names (kv_cache) may go without
+    lacking = sorted({entry.page for entry in spec.entries()} - set(pages_with_examples()))
+    assert lacking == [], f"spec pages without a >>> example: {lacking}"
 
 
 def test_a_wrong_output_fails_naming_the_page_line_and_both_values() -> None:
