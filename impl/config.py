@@ -194,7 +194,14 @@ def merge(base: Mapping[str, Any], update: Mapping[str, Any], source: str) -> di
 
 
 def parse_set(assignment: str, base: Mapping[str, Any]) -> dict[str, Any]:
-    """``base`` with one ``section.key=value`` override applied, ``value`` read as the key's type."""
+    """``base`` with one ``section.key=value`` override applied, ``value`` read as the key's type.
+
+    Example::
+
+        >>> base = load_config().to_dict()
+        >>> parse_set("train.max_iters=500", base)["train"]["max_iters"]
+        500
+    """
     lhs, eq, raw = assignment.partition("=")
     section, dot, key = lhs.strip().partition(".")
     if not eq or not dot or not key:

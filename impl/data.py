@@ -18,7 +18,14 @@ def load_text(path: str | Path | None = None, name: str = "data.path") -> str:
     """The text at ``path`` (UTF-8), or the bundled Tiny Shakespeare when ``path`` is None or empty.
 
     A missing file raises ``FileNotFoundError`` and one that is not UTF-8 a ``ValueError``, each naming the file
-    as ``name`` (the setting or option it came from)."""
+    as ``name`` (the setting or option it came from).
+
+    Example::
+
+        >>> text = load_text()
+        >>> len(text), text[:13]
+        (1115394, 'First Citizen')
+    """
     if not path:
         return resources.files("impl").joinpath("data", BUNDLED).read_text(encoding="utf-8")
     p = Path(path)
@@ -34,7 +41,13 @@ def load_text(path: str | Path | None = None, name: str = "data.path") -> str:
 
 
 def train_val_split(data: Tensor, train_fraction: float = 0.9) -> tuple[Tensor, Tensor]:
-    """The first ``train_fraction`` of ``data`` for training, the rest for validation (a contiguous cut, no shuffle)."""
+    """The first ``train_fraction`` of ``data`` for training, the rest for validation (a contiguous cut, no shuffle).
+
+    Example::
+
+        >>> train_val_split(torch.arange(10))
+        (tensor([0, 1, 2, 3, 4, 5, 6, 7, 8]), tensor([9]))
+    """
     if not 0.0 < train_fraction < 1.0:
         raise ValueError(f"train_fraction must be in (0, 1), got {train_fraction}")
     n = int(train_fraction * len(data))

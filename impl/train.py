@@ -121,7 +121,14 @@ class _StopRequest:
 
 
 def lr_at(it: int, cfg: TrainConfig) -> float:
-    """Learning rate of iteration ``it``: linear warmup, then cosine decay to ``min_lr`` at ``lr_decay_iters``."""
+    """Learning rate of iteration ``it``: linear warmup, then cosine decay to ``min_lr`` at ``lr_decay_iters``.
+
+    Example::
+
+        >>> cfg = load_config().train  # 1e-3, warmup 100, decay to 1e-4 at 2000
+        >>> [round(lr_at(it, cfg), 6) for it in (0, 99, 100, 1050, 2000)]
+        [1e-05, 0.00099, 0.001, 0.00055, 0.0001]
+    """
     if it < cfg.warmup_iters:
         return cfg.learning_rate * (it + 1) / (cfg.warmup_iters + 1)
     if it >= cfg.lr_decay_iters:

@@ -172,6 +172,12 @@ def causal_mask(new: int, total: int, offset: int = 0, device: torch.device | No
     """(new, total) bool, True where query i may see key j: j <= i + offset (``ones(new, total).tril(offset)``).
 
     offset 0 is ``is_causal``'s top-left alignment; offset ``total - new`` the bottom-right one of cached decoding.
+
+    Example::
+
+        >>> causal_mask(2, 4, offset=2)  # the last 2 of 4 positions, decoded with the first 2 in the cache
+        tensor([[ True,  True,  True, False],
+                [ True,  True,  True,  True]])
     """
     # A comparison of two ranges rather than tril(), whose kernel goes through the thread pool even for tiny masks.
     rows = torch.arange(new, device=device).unsqueeze(1)  # (new, 1)
