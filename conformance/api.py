@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
@@ -51,9 +51,7 @@ class Case:
         if outcome.status == "failed":
             pytest.fail(outcome.describe(), pytrace=False)
         if outcome.status in ("unsupported", "missing"):
-            if self.strict:
-                pytest.fail(f"{outcome.status} (strict): {outcome.message}", pytrace=False)
-            pytest.skip(f"{outcome.status}: {outcome.message}")
+            _not_checked(outcome.status, outcome.message, self.strict)
         if outcome.status == "skipped":
             pytest.skip(outcome.message)
         return outcome
@@ -81,10 +79,15 @@ class ExamplesCase:
         if outcome.status == "failed":
             pytest.fail(outcome.message, pytrace=False)
         if outcome.status == "missing":
-            if self.strict:
-                pytest.fail(f"missing (strict): {outcome.message}", pytrace=False)
-            pytest.skip(f"missing: {outcome.message}")
+            _not_checked(outcome.status, outcome.message, self.strict)
         return outcome
+
+
+def _not_checked(status: str, message: str, strict: bool) -> NoReturn:
+    """Skip the test for an unsupported or missing component, or fail it when strict."""
+    if strict:
+        pytest.fail(f"{status} (strict): {message}", pytrace=False)
+    pytest.skip(f"{status}: {message}")
 
 
 def build_cases(
