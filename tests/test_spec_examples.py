@@ -50,7 +50,8 @@ def test_a_component_the_implementation_lacks_makes_the_page_missing() -> None:
         "missing",
         "spec/pages/gelu.md uses nn.GELU: SimpleNamespace has no nn.GELU: SimpleNamespace.nn.GELU does not exist",
     )
-    assert run_examples(planted({"nn.Linear": torch.nn.Linear}), "linear").status == "passed"
+    linear_only = planted({"nn.Linear": torch.nn.Linear, "nn.functional.linear": torch.nn.functional.linear})
+    assert run_examples(linear_only, "linear").status == "passed"
 
 
 def test_overrides_serve_the_examples() -> None:
@@ -90,16 +91,27 @@ def test_the_examples_of_a_component_torch_lacks_hold_for_the_spec_reference() -
 # fails here.
 CAUGHT_BY_EXAMPLES = {
     "bug_adamw_coupled_l2": "adamw",
+    "bug_adamw_maximize_ignored": "adamw",
     "bug_adamw_no_bias_correction": "adamw",
+    "bug_cross_entropy_ignore_mean": "cross_entropy",
     "bug_dropout_no_rescale": "dropout",
+    "bug_embedding_padding_grad": "embedding",
     "bug_gelu_tanh_constant": "gelu",
     "bug_gqa_tiled_heads": "gqa",
     "bug_init_kaiming_fan_out": "init",
+    "bug_init_normal_std": "init",
+    "bug_layernorm_eps_default": "layer_norm",
     "bug_layernorm_unbiased_var": "layer_norm",
+    "bug_linear_bias_grad_mean": "linear",
     "bug_linear_bias_twice": "linear",
+    "bug_linear_init_relu_gain": "linear",
     "bug_linear_no_bias_by_default": "linear",
     "bug_log_softmax_of_softmax": "softmax",
+    "bug_module_saves_nonpersistent_buffer": "module",
+    "bug_module_train_not_recursive": "module",
     "bug_parameter_no_grad_by_default": "init",
+    "bug_softmax_dtype_ignored": "softmax",
+    "bug_softmax_last_dim": "softmax",
 }
 
 
