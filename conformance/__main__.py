@@ -117,9 +117,11 @@ def main(argv: list[str] | None = None) -> int:
         out.print(f"\nspec page examples: {summary_line(pages)}")
     ok = verdict(outcomes, args.strict) and examples_pass(pages, args.strict)
     if interrupted:
-        out.print(
-            f"\nINTERRUPTED during {interrupted}: {len(selected) - len(outcomes)} of {len(selected)} checks not run"
-        )
+        not_run = f"{len(selected) - len(outcomes)} of {len(selected)} checks"
+        if len(outcomes) == len(selected):  # stopped among the pages, every check done
+            page_count = len(pages_of(entry for entry, _ in selected))
+            not_run = f"{page_count - len(pages)} of {page_count} pages"
+        out.print(f"\nINTERRUPTED during {interrupted}: {not_run} not run")
     else:
         if not any(o.status == "passed" for o in outcomes):
             missing = all(o.status == "missing" for o in outcomes)

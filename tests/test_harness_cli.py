@@ -191,6 +191,21 @@ def test_ctrl_c_reports_what_ran_and_exits_130(
     assert [(o["component"], o["status"]) for o in report["outcomes"]] == [("GELU", "passed")]
 
 
+def test_ctrl_c_among_the_pages_names_the_page_and_the_pages_not_run(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import conformance.__main__ as cli
+
+    def ctrl_c(impl: Any, page: str) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "run_examples", ctrl_c)
+    code, out, err = run(capsys, "torch", "--profile", "ci", "-k", "forward and (gelu or rotary)", "--examples", "-q")
+    assert code == 130
+    assert err == "\ninterrupted during the examples of spec/pages/gelu.md, after 3 of 3 checks\n"
+    assert out.splitlines()[-1] == "INTERRUPTED during the examples of spec/pages/gelu.md: 2 of 2 pages not run"
+
+
 def test_map_file_lets_other_names_take_part(capsys: pytest.CaptureFixture[str], maps_dir: Path) -> None:
     map_file = str(maps_dir / "correct_remapped.toml")
     code, out, _ = run(
