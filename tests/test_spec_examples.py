@@ -90,12 +90,15 @@ def test_the_examples_of_a_component_torch_lacks_hold_for_the_spec_reference() -
 # Planted bugs that a page's examples alone show (the suite catches all 58): a page edit that weakens its example
 # fails here.
 CAUGHT_BY_EXAMPLES = {
+    "bug_adamw_amsgrad_ignored": "adamw",
     "bug_adamw_coupled_l2": "adamw",
     "bug_adamw_maximize_ignored": "adamw",
     "bug_adamw_no_bias_correction": "adamw",
     "bug_cross_entropy_ignore_mean": "cross_entropy",
+    "bug_clip_grad_norm_scales_up": "clip_grad_norm",
     "bug_dropout_no_rescale": "dropout",
     "bug_embedding_padding_grad": "embedding",
+    "bug_gelu_approximate_ignored": "gelu",
     "bug_gelu_tanh_constant": "gelu",
     "bug_gqa_tiled_heads": "gqa",
     "bug_init_kaiming_fan_out": "init",
