@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from hypothesis import strategies as st
 
-Kind = Literal["module", "function", "init", "optimizer", "semantics"]
+Kind = Literal["module", "function", "init", "optimizer", "scheduler", "semantics"]
 Fill = Literal["normal", "uniform", "index", "probs", "ones", "zeros", "bool"]
 
 #: Every check a spec entry may list, in scorecard order.
@@ -147,7 +147,8 @@ class Entry:
         name: the component's id in test ids and on the scorecard (``"LayerNorm"``, ``"layer_norm"``).
         path: where the component lives inside an implementation, torch's layout (``"nn.LayerNorm"``).
         kind: how it is called: ``module`` (constructed, then called), ``function``, ``init`` (fills a tensor in
-            place), ``optimizer``, or ``semantics`` (scenario-based, e.g. ``nn.Module`` itself).
+            place), ``optimizer``, ``scheduler`` (a learning-rate schedule over an optimizer), or ``semantics``
+            (scenario-based, e.g. ``nn.Module`` itself).
         page: the readable page, ``spec/pages/<page>.md``.
         checks: which generic checks apply.
         examples: draws examples for the value checks (forward, backward, dtype, ...).

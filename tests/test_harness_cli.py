@@ -32,12 +32,12 @@ def test_list_prints_every_selected_pair_and_loads_nothing(capsys: pytest.Captur
     assert code == 0
     expected = [f"{e.name}-{c}" for e in spec.entries() for c in CHECKS if c in e.checks]
     assert out.splitlines() == expected
-    code, out, _ = run(capsys, "torch", "--list", "-k", "linear and (forward or errors)")
+    code, out, _ = run(capsys, "torch", "--list", "-k", "linear and (forward or errors) and not LR")
     assert out.splitlines() == ["Linear-forward", "Linear-errors", "linear-forward", "linear-errors"]
 
 
 def test_torch_passes_with_progress_lines_and_a_scorecard(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "torch", "-k", "linear and (forward or errors)", "--profile", "ci")
+    code, out, _ = run(capsys, "torch", "-k", "linear and (forward or errors) and not LR", "--profile", "ci")
     assert code == 0
     lines = out.splitlines()
     assert lines[0].startswith("passed      Linear-forward  (")
@@ -113,7 +113,14 @@ def test_a_run_that_finds_no_component_fails_and_says_where_to_look(
 
 def test_json_report(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     path = tmp_path / "out" / "report.json"  # the missing directory is made
-    args = ["tests.planted.bug_linear_bias_twice", "-q", "--profile", "ci", "-k", "Linear and (forward or errors)"]
+    args = [
+        "tests.planted.bug_linear_bias_twice",
+        "-q",
+        "--profile",
+        "ci",
+        "-k",
+        "Linear and (forward or errors) and not LR",
+    ]
     code, _, _ = run(capsys, *args, "--json", str(path))
     assert code == 1
     report = json.loads(path.read_text())

@@ -655,3 +655,79 @@ def test_scheduler_drives_a_torch_optimizer_too() -> None:
     for _ in range(4):
         sched.step()
     assert opt.param_groups[0]["lr"] == 1.0
+
+
+def test_warmup_then_cosine_with_sequential_lr_matches_torch() -> None:
+    def make(ns: Any) -> Callable[[Any], Any]:
+        def build(opt: Any) -> Any:
+            warm = ns.LinearLR(opt, start_factor=1e-3, total_iters=10)
+            decay = ns.CosineAnnealingLR(opt, T_max=40, eta_min=1e-4)
+            return ns.SequentialLR(opt, [warm, decay], milestones=[10])
+
+        return build
+
+    ours, ref, o_opt, r_opt = _sched_pair(make(lr_scheduler), make(torch.optim.lr_scheduler))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch's schedules warn about call order inside SequentialLR
+        assert _run_lrs(ours, o_opt, 60) == _run_lrs(ref, r_opt, 60)
+    assert ours.last_epoch == ref.last_epoch == 60
+
+
+def test_nested_sequential_lr_matches_torch_and_resumes() -> None:
+    def make(ns: Any) -> Callable[[Any], Any]:
+        def build(opt: Any) -> Any:
+            inner = ns.SequentialLR(
+                opt, [ns.LinearLR(opt, 0.5, total_iters=3), ns.LambdaLR(opt, lambda e: 0.9**e)], milestones=[3]
+            )
+            return ns.SequentialLR(opt, [inner, ns.CosineAnnealingLR(opt, T_max=5)], milestones=[8])
+
+        return build
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ours, ref, o_opt, r_opt = _sched_pair(make(lr_scheduler), make(torch.optim.lr_scheduler))
+        assert _run_lrs(ours, o_opt, 6) == _run_lrs(ref, r_opt, 6)
+        state = ours.state_dict()
+        inner_epochs = [s["last_epoch"] for s in state["_schedulers"][0]["_schedulers"]]
+        assert inner_epochs == [s["last_epoch"] for s in ref.state_dict()["_schedulers"][0]["_schedulers"]]
+        resumed_opt = AdamW([{"params": [Parameter(torch.ones(1))], "lr": lr} for lr in (0.1, 0.02)])
+        resumed = make(lr_scheduler)(resumed_opt)
+        resumed_opt.load_state_dict(o_opt.state_dict())
+        resumed.load_state_dict(state)
+        assert "_schedulers" in state  # loading leaves the saved dict whole
+        assert _run_lrs(resumed, resumed_opt, 10)[1:] == _run_lrs(ref, r_opt, 10)[1:]
+
+
+def test_linear_lr_is_chainable_like_torch() -> None:
+    ours, ref, o_opt, r_opt = _sched_pair(
+        lambda o: lr_scheduler.LinearLR(o, start_factor=0.2, end_factor=0.6, total_iters=4),
+        lambda o: torch.optim.lr_scheduler.LinearLR(o, start_factor=0.2, end_factor=0.6, total_iters=4),
+    )
+    for opt in (o_opt, r_opt):
+        opt.param_groups[1]["lr"] *= 10  # by hand: carried on, not overwritten
+    assert _run_lrs(ours, o_opt, 8) == _run_lrs(ref, r_opt, 8)
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda o: lr_scheduler.LinearLR(o, start_factor=0.0), r"start_factor must be in \(0, 1\], got 0.0"),
+        (lambda o: lr_scheduler.LinearLR(o, end_factor=1.5), r"end_factor must be in \[0, 1\], got 1.5"),
+        (lambda o: lr_scheduler.SequentialLR(o, [], []), "at least one scheduler"),
+        (
+            lambda o: lr_scheduler.SequentialLR(o, [lr_scheduler.LinearLR(o)], [3]),
+            "one milestone fewer than schedulers, got 1 schedulers and 1 milestones",
+        ),
+        (
+            lambda o: lr_scheduler.SequentialLR(o, [lr_scheduler.LinearLR(AdamW([Parameter(torch.ones(1))]))], []),
+            "the LinearLR at index 0 wraps another one",
+        ),
+    ],
+    ids=["start-factor", "end-factor", "no-schedulers", "milestones", "other-optimizer"],
+)
+def test_schedule_errors_name_the_bad_argument(build: Callable[[Any], Any], message: str) -> None:
+    opt = AdamW([Parameter(torch.ones(1))], lr=0.1)
+    with pytest.raises(ValueError, match=message):
+        build(opt)
+    with pytest.raises(TypeError, match="index 0 has no optimizer"):
+        lr_scheduler.SequentialLR(opt, [object()], [])

@@ -87,7 +87,7 @@ def test_the_examples_of_a_component_torch_lacks_hold_for_the_spec_reference() -
         run_examples(Implementation("torch"), "lineer")
 
 
-# Planted bugs that a page's examples alone show (the suite catches all 58): a page edit that weakens its example
+# Planted bugs that a page's examples alone show (the suite catches all 63): a page edit that weakens its example
 # fails here.
 CAUGHT_BY_EXAMPLES = {
     "bug_adamw_amsgrad_ignored": "adamw",
@@ -110,6 +110,10 @@ CAUGHT_BY_EXAMPLES = {
     "bug_linear_init_relu_gain": "linear",
     "bug_linear_no_bias_by_default": "linear",
     "bug_log_softmax_of_softmax": "softmax",
+    "bug_lr_cosine_flat_after_t_max": "lr_scheduler",
+    "bug_lr_lambda_resume_restarts": "lr_scheduler",
+    "bug_lr_linear_closed_form": "lr_scheduler",
+    "bug_lr_sequential_steps_at_milestone": "lr_scheduler",
     "bug_module_saves_nonpersistent_buffer": "module",
     "bug_module_train_not_recursive": "module",
     "bug_parameter_no_grad_by_default": "init",

@@ -11,6 +11,7 @@ check too, naming where it was raised, rather than ending the run.
 
 from __future__ import annotations
 
+import io
 import random
 import zlib
 from collections.abc import Callable
@@ -148,6 +149,14 @@ def check(
         return body
 
     return register
+
+
+def through_checkpoint(state: Any) -> Any:
+    """``state`` after ``torch.save`` and ``torch.load(weights_only=True)``: what a checkpoint file gives back."""
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    buffer.seek(0)
+    return torch.load(buffer, weights_only=True)
 
 
 def escaped(exc: BaseException) -> CheckFailed:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from conformance.checks import lr_scheduler
 from conformance.checks.base import CheckFailed, Context, ReferenceFailed, Unsupported, check
 from conformance.checks.calls import call_component, run_both
 from conformance.materialize import Materialized, dtype_of
@@ -13,9 +15,11 @@ from spec.entry import Example
 @check("errors")
 def errors(ctx: Context, example: Example | None) -> None:
     """Every bad input the spec lists raises, on the reference and on the IUT."""
+    attempt = _build_schedule if ctx.entry.kind == "scheduler" else _call
     for case in ctx.entry.errors:
         try:
-            run_both(ctx, case.example)
+            with lr_scheduler.quiet():
+                attempt(ctx, case.example, iut=False)
         except ReferenceFailed:
             pass  # expected: the reference rejects it
         except (CheckFailed, Unsupported):
@@ -23,26 +27,44 @@ def errors(ctx: Context, example: Example | None) -> None:
             raise ReferenceFailed(f"the reference accepts the bad input of error case {case.why!r}") from None
         else:
             raise ReferenceFailed(f"the reference accepts the bad input of error case {case.why!r}")
-        _expect_iut_raises(ctx, case.why, case.example, case.raises)
+        _expect_iut_raises(ctx, case.why, case.example, case.raises, attempt)
 
 
 def _direct(fn: Any, *args: Any, what: str = "", **kwargs: Any) -> Any:
     return fn(*args, **kwargs)
 
 
-def _expect_iut_raises(ctx: Context, why: str, example: Example, raises: tuple[str, ...]) -> None:
+def _call(ctx: Context, example: Example, iut: bool) -> None:
+    """The reference: both sides as the value checks run them (the reference first). The IUT: its call alone,
+    as it is, so that what it raises shows."""
+    if not iut:
+        run_both(ctx, example)
+        return
     init, args, kwargs = Materialized(example).copy()
+    if ctx.entry.kind == "module":
+        cls = ctx.iut_component()
+        module = cls(**init)
+        if example.dtype != "float32":
+            module = module.to(dtype_of(example.dtype))
+        if not example.train:
+            module.eval()
+        module(*args, **kwargs)
+    else:
+        call_component(ctx, _direct, ctx.iut_component(), args, kwargs)
+
+
+def _build_schedule(ctx: Context, example: Example, iut: bool) -> None:
+    """A schedule over a fresh optimizer; the IUT's constructors are called as they are."""
+    lr_scheduler.schedule(ctx, example, lr_scheduler.make_optimizer(ctx, example, iut), iut, direct=iut)
+
+
+def _expect_iut_raises(
+    ctx: Context, why: str, example: Example, raises: tuple[str, ...], attempt: Callable[[Context, Example, bool], None]
+) -> None:
     try:
-        if ctx.entry.kind == "module":
-            cls = ctx.iut_component()
-            module = cls(**init)
-            if example.dtype != "float32":
-                module = module.to(dtype_of(example.dtype))
-            if not example.train:
-                module.eval()
-            module(*args, **kwargs)
-        else:
-            call_component(ctx, _direct, ctx.iut_component(), args, kwargs)
+        attempt(ctx, example, True)
+    except (Unsupported, CheckFailed):  # the harness's own verdicts (an optimizer the IUT could not build)
+        raise
     except NotImplementedError as exc:
         raise Unsupported(f"{why}: {exc}") from None
     except Exception as exc:

@@ -18,14 +18,14 @@ the IUT loading torch's state. All must follow torch's trajectory.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import torch
 
-from conformance.checks.base import CheckFailed, Context, ReferenceFailed, check
+from conformance.checks import lr_scheduler
+from conformance.checks.base import CheckFailed, Context, ReferenceFailed, check, through_checkpoint
 from conformance.materialize import dtype_of
 from spec.entry import Example
 
@@ -171,13 +171,16 @@ def _start(ctx: Context, example: Example) -> tuple[_Run, _Side, _Side]:
 
 
 def _optimizer_examples(entry: Any) -> Any:
-    return entry.examples if entry.kind == "optimizer" else None
+    return entry.examples if entry.kind in ("optimizer", "scheduler") else None
 
 
 @check("trajectory", examples=_optimizer_examples)
 def trajectory(ctx: Context, example: Example | None) -> None:
-    """Parameters match torch's after every step (hyperparameters, groups, None and zero grads, zero_grad)."""
+    """Parameters (learning rates, for a schedule) match torch's after every step."""
     assert example is not None
+    if ctx.entry.kind == "scheduler":
+        lr_scheduler.trajectory(ctx, example)
+        return
     run, ref, iut = _start(ctx, example)
     for k in range(len(run.grads)):
         _advance(ctx, example, run, ref, [iut], k)
@@ -238,11 +241,8 @@ def _expect_same_layout(ctx: Context, example: Example, got: Any, expected: dict
 def _saved(ctx: Context, side: _Side) -> dict[str, Any]:
     """The side's state_dict after a trip through torch.save and torch.load(weights_only=True), as a checkpoint."""
     state = side.call(side.optimizer.state_dict, what=f"{side.name}: state_dict()")
-    buffer = io.BytesIO()
     try:
-        torch.save(state, buffer)
-        buffer.seek(0)
-        return torch.load(buffer, weights_only=True)
+        return through_checkpoint(state)
     except Exception as exc:
         message = f"{side.name}: state_dict() does not survive torch.save/torch.load(weights_only=True): {exc}"
         if side.call == ctx.ref:
@@ -261,8 +261,12 @@ def _resumed(ctx: Context, example: Example, source: _Side, state: dict[str, Any
 
 @check("resume", examples=_optimizer_examples)
 def resume(ctx: Context, example: Example | None) -> None:
-    """state_dict matches torch's layout and values; reloaded (IUT->IUT, IUT->torch, torch->IUT) it resumes the run."""
+    """state_dict matches torch's and resumes the run when reloaded (IUT->IUT, IUT->torch, torch->IUT; a schedule's,
+    IUT->IUT from a checkpoint)."""
     assert example is not None
+    if ctx.entry.kind == "scheduler":
+        lr_scheduler.resume(ctx, example)
+        return
     run, ref, iut = _start(ctx, example)
     at = example.extra["resume_at"]
     for k in range(at):

@@ -1,13 +1,15 @@
-"""Learning-rate schedules: ``LRScheduler``, ``LambdaLR``, ``CosineAnnealingLR`` (as torch) and ``WarmupCosine``."""
+"""Learning-rate schedules: ``LRScheduler``, ``LambdaLR``, ``LinearLR``, ``CosineAnnealingLR``, ``SequentialLR`` (as
+torch) and ``WarmupCosine``. The page is spec/pages/lr_scheduler.md."""
 
 from __future__ import annotations
 
+import bisect
 import math
 import types
 from collections.abc import Callable, Sequence
 from typing import Any
 
-__all__ = ["CosineAnnealingLR", "LRScheduler", "LambdaLR", "WarmupCosine"]
+__all__ = ["CosineAnnealingLR", "LRScheduler", "LambdaLR", "LinearLR", "SequentialLR", "WarmupCosine"]
 
 
 def _check_optimizer(optimizer: Any) -> None:
@@ -93,7 +95,16 @@ class LRScheduler:
         r"""Advance to the next epoch and write its learning rates into the optimizer."""
         self._step_count += 1
         self.last_epoch += 1
-        values = self.get_lr()
+        self._write(self.get_lr())
+
+    def _jump_to(self, epoch: int) -> None:
+        """Set ``last_epoch`` and write the closed-form rates there (the recursive ones where a schedule has no
+        closed form): how :class:`SequentialLR` starts a schedule at its milestone."""
+        self.last_epoch = epoch
+        closed_form = getattr(self, "_closed_form_lr", None)
+        self._write(closed_form() if closed_form is not None else self.get_lr())
+
+    def _write(self, values: list[float]) -> None:
         for param_group, lr in zip(self.optimizer.param_groups, values, strict=True):
             param_group["lr"] = lr
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
@@ -227,6 +238,185 @@ class CosineAnnealingLR(LRScheduler):
             + self.eta_min
             for group in groups
         ]
+
+    def _closed_form_lr(self) -> list[float]:
+        return [
+            self.eta_min + (base_lr - self.eta_min) * (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2
+            for base_lr in self.base_lrs
+        ]
+
+
+class LinearLR(LRScheduler):
+    r"""Scale each group's learning rate by a factor that moves linearly from ``start_factor`` to ``end_factor``
+    over ``total_iters`` steps, then stays.
+
+    .. math::
+        \eta_t = \eta_0 \left(s + (e - s)\,\frac{\min(t, T)}{T}\right)
+
+    with :math:`s` = ``start_factor``, :math:`e` = ``end_factor``, :math:`T` = ``total_iters``. As in torch, each
+    step multiplies the current ``lr`` by the ratio of consecutive factors,
+    :math:`1 + (e - s) / (T s + (t - 1)(e - s))`, so a change made to ``lr`` by hand carries on. The usual use is
+    a warmup: ``LinearLR(opt, start_factor=1e-3, total_iters=W)``, then a decay through :class:`SequentialLR`.
+
+    Args:
+        optimizer: wrapped optimizer.
+        start_factor (float): the factor at step 0, in (0, 1]. Default: 1/3.
+        end_factor (float): the factor from step ``total_iters`` on, in [0, 1]. Default: 1.
+        total_iters (int): steps to go from one to the other. Default: 5.
+        last_epoch (int): index of the last epoch. Default: -1.
+
+    Raises:
+        ValueError: for a ``start_factor`` outside (0, 1] or an ``end_factor`` outside [0, 1].
+
+    Example::
+
+        >>> from impl.nn import Linear
+        >>> from impl.optim import AdamW
+        >>> opt = AdamW(Linear(4, 2).parameters(), lr=1.0)
+        >>> sched = LinearLR(opt, start_factor=0.25, total_iters=3)
+        >>> lrs = [sched.get_last_lr()[0]]
+        >>> for _ in range(4):
+        ...     opt.step()
+        ...     sched.step()
+        ...     lrs.append(sched.get_last_lr()[0])
+        >>> lrs
+        [0.25, 0.5, 0.75, 1.0, 1.0]
+    """
+
+    def __init__(
+        self,
+        optimizer: Any,
+        start_factor: float = 1.0 / 3,
+        end_factor: float = 1.0,
+        total_iters: int = 5,
+        last_epoch: int = -1,
+    ) -> None:
+        if not 0 < start_factor <= 1:
+            raise ValueError(f"start_factor must be in (0, 1], got {start_factor}")
+        if not 0 <= end_factor <= 1:
+            raise ValueError(f"end_factor must be in [0, 1], got {end_factor}")
+        self.start_factor = start_factor
+        self.end_factor = end_factor
+        self.total_iters = total_iters
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        groups = self.optimizer.param_groups
+        if self.last_epoch == 0:
+            return [group["lr"] * self.start_factor for group in groups]
+        if self._is_initial or self.last_epoch > self.total_iters:
+            return [group["lr"] for group in groups]
+        step = self.end_factor - self.start_factor
+        ratio = 1.0 + step / (self.total_iters * self.start_factor + (self.last_epoch - 1) * step)
+        return [group["lr"] * ratio for group in groups]
+
+    def _closed_form_lr(self) -> list[float]:
+        progress = min(self.total_iters, self.last_epoch) / self.total_iters
+        return [
+            base_lr * (self.start_factor + (self.end_factor - self.start_factor) * progress)
+            for base_lr in self.base_lrs
+        ]
+
+
+class SequentialLR(LRScheduler):
+    r"""Run one schedule after another: ``schedulers[i]`` from ``milestones[i - 1]`` on.
+
+    Each schedule is built on the same optimizer first (its construction takes a step, which this undoes: the
+    learning rates go back to ``initial_lr`` and each schedule's ``last_epoch`` back by one); then the first
+    schedule takes its initial step. At milestone :math:`m_i` the next schedule starts at its epoch 0 in closed
+    form (so a cosine starts from its ``initial_lr``, not from where the previous schedule left ``lr``) and
+    carries on with its own :meth:`step` after that. The state_dict holds the schedules' state_dicts.
+
+    Args:
+        optimizer: wrapped optimizer, the one every schedule wraps.
+        schedulers (list): the schedules, in order; at least one.
+        milestones (list of int): the steps at which the next schedule takes over; one fewer than schedules.
+        last_epoch (int): index of the last epoch. Default: -1.
+
+    Raises:
+        ValueError: with no schedule, a schedule of another optimizer, or a milestone count that is not one less
+            than the schedule count.
+        TypeError: for a schedule without an ``optimizer``.
+
+    Example::
+
+        >>> from impl.nn import Linear
+        >>> from impl.optim import AdamW
+        >>> opt = AdamW(Linear(4, 2).parameters(), lr=1.0)
+        >>> warmup = LinearLR(opt, start_factor=0.5, total_iters=2)
+        >>> decay = CosineAnnealingLR(opt, T_max=2)
+        >>> sched = SequentialLR(opt, [warmup, decay], milestones=[2])
+        >>> lrs = [sched.get_last_lr()[0]]
+        >>> for _ in range(4):
+        ...     opt.step()
+        ...     sched.step()
+        ...     lrs.append(round(sched.get_last_lr()[0], 6))
+        >>> lrs
+        [0.5, 0.75, 1.0, 0.5, 0.0]
+    """
+
+    def __init__(
+        self, optimizer: Any, schedulers: Sequence[Any], milestones: Sequence[int], last_epoch: int = -1
+    ) -> None:
+        if len(schedulers) < 1:
+            raise ValueError("SequentialLR expects at least one scheduler, but got none")
+        for i, scheduler in enumerate(schedulers):
+            if not hasattr(scheduler, "optimizer"):
+                raise TypeError(f"SequentialLR: the scheduler at index {i} has no optimizer attribute")
+            if scheduler.optimizer is not optimizer:
+                raise ValueError(
+                    f"SequentialLR expects all schedulers to belong to the same optimizer, but the "
+                    f"{type(scheduler).__name__} at index {i} wraps another one"
+                )
+        if len(milestones) != len(schedulers) - 1:
+            raise ValueError(
+                f"SequentialLR expects one milestone fewer than schedulers, got {len(schedulers)} schedulers and "
+                f"{len(milestones)} milestones"
+            )
+        self._schedulers = list(schedulers)
+        self._milestones = list(milestones)
+        self.last_epoch = last_epoch + 1
+        self.optimizer = optimizer
+        for group in optimizer.param_groups:
+            group["lr"] = group["initial_lr"]
+        _undo_initial_step(self)
+        first = self._schedulers[bisect.bisect_right(self._milestones, 0)]
+        first._initial_step()
+        self._last_lr = first.get_last_lr()
+
+    def step(self) -> None:
+        r"""Advance to the next epoch with the schedule that serves it."""
+        self.last_epoch += 1
+        idx = bisect.bisect_right(self._milestones, self.last_epoch)
+        scheduler = self._schedulers[idx]
+        if idx > 0 and self._milestones[idx - 1] == self.last_epoch:
+            scheduler._jump_to(0)
+        else:
+            scheduler.step()
+        self._last_lr = scheduler.get_last_lr()
+
+    def state_dict(self) -> dict[str, Any]:
+        r"""Every attribute except the optimizer, with the schedules' own state_dicts under ``"_schedulers"``."""
+        state = {key: value for key, value in self.__dict__.items() if key not in ("optimizer", "_schedulers")}
+        state["_schedulers"] = [scheduler.state_dict() for scheduler in self._schedulers]
+        return state
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        r"""Restore the state saved by :meth:`state_dict`, each schedule's too (``state_dict`` is left unchanged)."""
+        state = dict(state_dict)
+        schedulers = state.pop("_schedulers")
+        self.__dict__.update(state)
+        for scheduler, saved in zip(self._schedulers, schedulers, strict=True):
+            scheduler.load_state_dict(saved)
+
+
+def _undo_initial_step(scheduler: Any) -> None:
+    """Step back the ``last_epoch`` of every schedule inside ``scheduler`` (nested ones too)."""
+    for inner in scheduler._schedulers:
+        if hasattr(inner, "_schedulers"):
+            _undo_initial_step(inner)
+        else:
+            inner.last_epoch -= 1
 
 
 class WarmupCosine(LRScheduler):

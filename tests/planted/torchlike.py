@@ -20,8 +20,10 @@ def torch_like(
     init: Mapping[str, Any] | None = None,
     utils: Mapping[str, Any] | None = None,
     optim: Mapping[str, Any] | None = None,
+    lr_scheduler: Mapping[str, Any] | None = None,
 ) -> SimpleNamespace:
-    """A namespace with ``nn``, ``nn.functional``, ``nn.init``, ``nn.utils`` and ``optim`` laid out like torch's.
+    """A namespace with ``nn``, ``nn.functional``, ``nn.init``, ``nn.utils``, ``optim`` and ``optim.lr_scheduler``
+    laid out like torch's.
 
     Every attribute is torch's unless one of the mappings replaces it (``nn={"Linear": MyLinear}``), so an
     implementation built with it differs from torch exactly where it says.
@@ -38,7 +40,9 @@ def torch_like(
     namespace_nn.functional = _copy(torch.nn.functional, functional)
     namespace_nn.init = _copy(torch.nn.init, init)
     namespace_nn.utils = _copy(torch.nn.utils, utils)
-    return SimpleNamespace(nn=namespace_nn, optim=_copy(torch.optim, optim))
+    namespace_optim = _copy(torch.optim, optim)
+    namespace_optim.lr_scheduler = _copy(torch.optim.lr_scheduler, lr_scheduler)
+    return SimpleNamespace(nn=namespace_nn, optim=namespace_optim)
 
 
 def planted(components: Mapping[str, Any]) -> Any:
