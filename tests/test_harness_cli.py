@@ -77,8 +77,8 @@ def test_unsupported_and_missing_fail_only_when_strict(
         (
             "torch.nn",
             None,
-            "torch.nn offers none of the components the spec names, but it holds CrossEntropyLoss "
-            "itself, as torch.nn would: name 'torch' (for nn.CrossEntropyLoss)",
+            "torch.nn offers none of the components the spec names, but it holds ModuleList "
+            "itself, as torch.nn would: name 'torch' (for nn.ModuleList)",
         ),
         (
             "torch.nn.functional",

@@ -87,7 +87,7 @@ def test_the_examples_of_a_component_torch_lacks_hold_for_the_spec_reference() -
         run_examples(Implementation("torch"), "lineer")
 
 
-# Planted bugs that a page's examples alone show (the suite catches all 63): a page edit that weakens its example
+# Planted bugs that a page's examples alone show (the suite catches all 66): a page edit that weakens its example
 # fails here.
 CAUGHT_BY_EXAMPLES = {
     "bug_adamw_amsgrad_ignored": "adamw",
@@ -115,9 +115,12 @@ CAUGHT_BY_EXAMPLES = {
     "bug_lr_linear_closed_form": "lr_scheduler",
     "bug_lr_sequential_steps_at_milestone": "lr_scheduler",
     "bug_module_saves_nonpersistent_buffer": "module",
+    "bug_moduledict_sorted_keys": "containers",
+    "bug_modulelist_slice_is_a_list": "containers",
     "bug_module_train_not_recursive": "module",
     "bug_parameter_no_grad_by_default": "init",
     "bug_softmax_dtype_ignored": "softmax",
+    "bug_sequential_del_leaves_gaps": "containers",
     "bug_softmax_last_dim": "softmax",
 }
 
