@@ -153,6 +153,19 @@ def test_gelu(approximate: str, scale: float) -> None:
     _check(lambda x: F.gelu(x, approximate=approximate), _rand(4, 7, scale=scale))
 
 
+# --------------------------------------------------------------------------------------------------- silu
+
+
+@pytest.mark.parametrize("scale", [1.0, 4.0, 20.0])
+def test_silu(scale: float) -> None:
+    _check(F.silu, _rand(4, 7, scale=scale))
+
+
+def test_silu_in_place_inside_a_graph() -> None:
+    # In place on a non-leaf: the gradient still reaches the leaf, through the write.
+    _check(lambda x: F.silu(x * 2.0, inplace=True), _rand(3, 5))
+
+
 # ---------------------------------------------------------------------------------------- softmax family
 
 

@@ -15,8 +15,8 @@ import torch.nn.utils as tutils
 
 from impl.nn.parameter import Parameter
 from impl.nn.utils import clip_grad_norm_
-from impl.optim import AdamW, lr_scheduler
-from impl.optim import adamw as adamw_module
+from impl.optim import SGD, Adam, AdamW, lr_scheduler
+from impl.optim import adam as adam_module
 from impl.optim.optimizer import Optimizer
 
 # --------------------------------------------------------------------------- helpers
@@ -93,8 +93,8 @@ def adamw_block(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
     tensors fit one block unless it is cut to 4 elements, which slices every parameter into pieces that straddle
     block boundaries."""
     if request.param == "blocks of 4":
-        monkeypatch.setattr(adamw_module, "_BLOCK", 4)
-        assert sum(math.prod(s) for s in SHAPES) > adamw_module._MIN_BLOCKS * 4
+        monkeypatch.setattr(adam_module, "_BLOCK", 4)
+        assert sum(math.prod(s) for s in SHAPES) > adam_module._MIN_BLOCKS * 4
 
 
 @pytest.mark.usefixtures("adamw_block")
@@ -110,6 +110,62 @@ def test_adamw_trajectory_is_bitwise_torch_foreach(kwargs: dict[str, Any], layou
         assert torch.equal(a, b)
     for p_ours, p_ref in zip(ours, ref, strict=True):
         _state_equal(our_opt.state[p_ours], ref_opt.state[p_ref])
+
+
+@pytest.mark.usefixtures("adamw_block")
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"weight_decay": 0.3}, {"lr": 0.05, "weight_decay": 0.1, "maximize": True, "amsgrad": True}, {}],
+    ids=["l2", "l2-maximize-amsgrad", "defaults"],
+)
+@pytest.mark.parametrize("none_every", [None, 3])
+def test_adam_trajectory_is_bitwise_torch_foreach(kwargs: dict[str, Any], none_every: int | None) -> None:
+    ours, our_opt = _trajectory(lambda p: Adam(p, **kwargs), layout="groups", none_every=none_every)
+    ref, ref_opt = _trajectory(
+        lambda p: torch.optim.Adam(p, **kwargs, foreach=True), layout="groups", none_every=none_every
+    )
+    for a, b in zip(ours, ref, strict=True):
+        assert torch.equal(a, b)
+    groups = [{**g, "foreach": True} for g in our_opt.state_dict()["param_groups"]]
+    assert groups == ref_opt.state_dict()["param_groups"]
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"lr": 0.1},
+        {"lr": 0.05, "momentum": 0.9},
+        {"lr": 0.05, "momentum": 0.9, "nesterov": True, "weight_decay": 1e-2},
+        {"lr": 0.05, "momentum": 0.5, "dampening": 0.3, "maximize": True, "weight_decay": 1e-2},
+    ],
+    ids=["plain", "momentum", "nesterov-decay", "dampening-maximize-decay"],
+)
+@pytest.mark.parametrize("none_every", [None, 3])
+def test_sgd_trajectory_is_bitwise_torch(kwargs: dict[str, Any], none_every: int | None) -> None:
+    ours, our_opt = _trajectory(lambda p: SGD(p, **kwargs), layout="named", none_every=none_every)
+    ref, ref_opt = _trajectory(lambda p: torch.optim.SGD(p, **kwargs), layout="named", none_every=none_every)
+    for a, b in zip(ours, ref, strict=True):
+        assert torch.equal(a, b)
+    for p_ours, p_ref in zip(ours, ref, strict=True):
+        _state_equal(our_opt.state[p_ours], ref_opt.state[p_ref])
+
+
+def test_sgd_leaves_grad_alone_and_refuses_what_torch_refuses() -> None:
+    w = Parameter(torch.ones(3))
+    opt = SGD([w], lr=0.1, momentum=0.9, nesterov=True)
+    w.grad = torch.full((3,), 2.0)
+    opt.step()
+    assert torch.equal(w.grad, torch.full((3,), 2.0))
+    for kwargs, message in [
+        ({"lr": -1.0}, "Invalid learning rate: -1.0"),
+        ({"momentum": -0.5}, "Invalid momentum value: -0.5"),
+        ({"weight_decay": -1.0}, "Invalid weight_decay value: -1.0"),
+        ({"nesterov": True}, "Nesterov momentum requires a momentum and zero dampening"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            SGD([w], **kwargs)
+    with pytest.raises(NotImplementedError, match="SGD: fused=True"):
+        SGD([w], fused=True)
 
 
 @pytest.mark.parametrize("kwargs", SETTINGS)

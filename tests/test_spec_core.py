@@ -380,17 +380,29 @@ def test_optimizer_checks_pass_for_torch() -> None:
         assert outcome.status == "passed", outcome.message
 
 
-@hypothesis.settings(max_examples=30, derandomize=True, database=None, deadline=None)
-@given(adamw_spec._examples())
-def test_adamw_examples_are_well_formed(example: Example) -> None:
-    extra = example.extra
-    steps = len(extra["grads"])
-    assert 1 <= steps == len(extra["zero_grad"]) and 0 <= extra["resume_at"] <= steps
-    assert all(len(step) == len(extra["shapes"]) for step in extra["grads"])
-    if extra["groups"]:
-        indices = sorted(i for g in extra["groups"] for i in g["params"])
-        assert indices == list(range(len(extra["shapes"])))
-    torch.optim.AdamW([torch.zeros(1, requires_grad=True)], **example.init)  # valid hyperparameters
+@pytest.mark.parametrize("name", [e.name for e in spec.entries() if e.kind == "optimizer"])
+def test_optimizer_examples_are_well_formed(name: str) -> None:
+    entry = spec.get(name)
+    cls = getattr(torch.optim, name)
+    assert entry.examples is not None
+
+    @hypothesis.settings(max_examples=30, derandomize=True, database=None, deadline=None)
+    @given(entry.examples)
+    def well_formed(example: Example) -> None:
+        extra = example.extra
+        steps = len(extra["grads"])
+        assert 1 <= steps == len(extra["zero_grad"]) and 0 <= extra["resume_at"] <= steps
+        assert all(len(step) == len(extra["shapes"]) for step in extra["grads"])
+        params = [torch.zeros(1, requires_grad=True) for _ in extra["shapes"]]
+        if extra["groups"]:
+            indices = sorted(i for g in extra["groups"] for i in g["params"])
+            assert indices == list(range(len(extra["shapes"])))
+            groups = [{**g, "params": [params[i] for i in g["params"]]} for g in extra["groups"]]
+            cls(groups, **example.init)  # valid hyperparameters, in every group too
+        else:
+            cls(params, **example.init)
+
+    well_formed()
 
 
 # clip_grad_norm_ ------------------------------------------------------------------------------------------------------

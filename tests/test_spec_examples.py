@@ -74,7 +74,7 @@ def test_examples_leave_the_random_state_and_the_working_directory_as_they_were(
 
 
 def test_a_page_without_examples_is_an_error() -> None:
-    with pytest.raises(ValueError, match=r"spec/pages/kv_cache.md shows no examples; pages that do: \['adamw'"):
+    with pytest.raises(ValueError, match=r"spec/pages/kv_cache.md shows no examples; pages that do: \['adam', 'adamw'"):
         run_examples(Implementation("torch"), "kv_cache")
 
 
@@ -83,13 +83,14 @@ def test_the_examples_of_a_component_torch_lacks_hold_for_the_spec_reference() -
 
     assert run_examples(Implementation("torch"), "rotary").status == "missing"
     assert run_examples(planted({"nn.RotaryEmbedding": RotaryEmbedding}), "rotary").status == "passed"
-    with pytest.raises(ValueError, match=r"no spec page named 'lineer'; the pages: \['adamw', "):
+    with pytest.raises(ValueError, match=r"no spec page named 'lineer'; the pages: \['adam', 'adamw', "):
         run_examples(Implementation("torch"), "lineer")
 
 
-# Planted bugs that a page's examples alone show (the suite catches all 66): a page edit that weakens its example
+# Planted bugs that a page's examples alone show (the suite catches all 73): a page edit that weakens its example
 # fails here.
 CAUGHT_BY_EXAMPLES = {
+    "bug_adam_decoupled_decay": "adam",
     "bug_adamw_amsgrad_ignored": "adamw",
     "bug_adamw_coupled_l2": "adamw",
     "bug_adamw_maximize_ignored": "adamw",
@@ -119,6 +120,12 @@ CAUGHT_BY_EXAMPLES = {
     "bug_modulelist_slice_is_a_list": "containers",
     "bug_module_train_not_recursive": "module",
     "bug_parameter_no_grad_by_default": "init",
+    "bug_sgd_dampens_first_step": "sgd",
+    "bug_sgd_nesterov_ignored": "sgd",
+    "bug_sgd_state_without_momentum": "sgd",
+    "bug_silu_grad_drops_term": "silu",
+    "bug_silu_inplace_ignored": "silu",
+    "bug_silu_overflows_to_nan": "silu",
     "bug_softmax_dtype_ignored": "softmax",
     "bug_sequential_del_leaves_gaps": "containers",
     "bug_softmax_last_dim": "softmax",

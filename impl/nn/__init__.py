@@ -12,6 +12,7 @@ from impl.nn.module import Module
 from impl.nn.parameter import Parameter
 from impl.nn.rms_norm import RMSNorm
 from impl.nn.rotary import RotaryEmbedding
+from impl.nn.silu import SiLU
 from impl.nn.softmax import Softmax
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "RMSNorm",
     "RotaryEmbedding",
     "Sequential",
+    "SiLU",
     "Softmax",
     "functional",
     "init",

@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable
 from copy import deepcopy
 from itertools import chain
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 
@@ -73,9 +73,15 @@ class Optimizer:
     def __getstate__(self) -> dict[str, Any]:
         return {"defaults": self.defaults, "state": self.state, "param_groups": self.param_groups}
 
+    #: Group settings that pickles of older versions may lack, with the value they then take.
+    _group_setdefaults: ClassVar[dict[str, Any]] = {}
+
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self.defaults.setdefault("differentiable", False)
+        for group in self.param_groups:
+            for key, value in self._group_setdefaults.items():
+                group.setdefault(key, value)
 
     def __repr__(self) -> str:
         format_string = self.__class__.__name__ + " ("
@@ -187,6 +193,14 @@ class Optimizer:
     def step(self, closure: Callable[[], float] | None = None) -> float | None:
         r"""Perform one optimisation step (implemented by subclasses)."""
         raise NotImplementedError
+
+    @staticmethod
+    def _loss_of(closure: Callable[[], float] | None) -> float | None:
+        """What a step's ``closure`` returns, evaluated with gradients on (a step runs under ``no_grad``)."""
+        if closure is None:
+            return None
+        with torch.enable_grad():
+            return closure()
 
     def state_dict(self) -> StateDict:
         r"""Return the optimizer state as ``{"state": {index: {...}}, "param_groups": [{..., "params": [index]}]}``.

@@ -23,6 +23,8 @@ from typing import Any
 
 import torch
 
+from tests.planted.torchlike import closure_loss
+
 F64 = torch.float64
 
 
@@ -63,10 +65,7 @@ class LoopAdamW(torch.optim.AdamW):
 
     @torch.no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:  # type: ignore[override]
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
+        loss = closure_loss(closure)
         for group in self.param_groups:
             lr, (beta1, beta2), eps = float(group["lr"]), group["betas"], group["eps"]
             for p in group["params"]:

@@ -15,6 +15,7 @@ from types import SimpleNamespace
 import torch
 
 from tests.planted.adamw_loop import LoopAdamW
+from tests.planted.sgd_loop import LoopSGD
 
 #: The spec entries this implementation provides.
 COVERS = (
@@ -34,6 +35,7 @@ COVERS = (
     "CrossEntropyLoss",
     "cross_entropy",
     "AdamW",
+    "SGD",
 )
 
 
@@ -363,4 +365,4 @@ nn = SimpleNamespace(
         cross_entropy=cross_entropy,
     ),
 )
-optim = SimpleNamespace(AdamW=LoopAdamW)
+optim = SimpleNamespace(AdamW=LoopAdamW, SGD=LoopSGD)

@@ -45,6 +45,14 @@ def torch_like(
     return SimpleNamespace(nn=namespace_nn, optim=namespace_optim)
 
 
+def closure_loss(closure: Any) -> Any:
+    """What an optimizer step's ``closure`` returns, evaluated with gradients on (None without one)."""
+    if closure is None:
+        return None
+    with torch.enable_grad():
+        return closure()
+
+
 def planted(components: Mapping[str, Any]) -> Any:
     """An implementation whose components at these paths are the given objects (all else missing)."""
     from nnresolve import Implementation

@@ -8,6 +8,7 @@ from impl.nn.functional.gelu import gelu
 from impl.nn.functional.layer_norm import layer_norm
 from impl.nn.functional.linear import linear
 from impl.nn.functional.rms_norm import rms_norm
+from impl.nn.functional.silu import silu
 from impl.nn.functional.softmax import log_softmax, softmax
 
 __all__ = [
@@ -20,5 +21,6 @@ __all__ = [
     "log_softmax",
     "rms_norm",
     "scaled_dot_product_attention",
+    "silu",
     "softmax",
 ]
