@@ -47,6 +47,7 @@ class ModelConfig:
     # Modern-GPT switches; their defaults are GPT-2's, so configs and checkpoints written without them still load.
     pos: str = "learned"  # "learned" | "rope"
     norm: str = "layernorm"  # "layernorm" | "rmsnorm"
+    mlp: str = "gelu"  # "gelu" | "swiglu"
     n_kv_head: int = 0  # key/value heads; 0 means n_head
     max_seq_len: int = 0  # with pos = "rope": longest sequence; 0 means block_size
     rope_base: float = 10000.0
@@ -71,6 +72,7 @@ class ModelConfig:
             bias=self.bias,
             pos=self.pos,
             norm=self.norm,
+            mlp=self.mlp,
             n_kv_head=self.n_kv_head or None,
             max_seq_len=self.max_seq_len or None,
             rope_base=self.rope_base,

@@ -42,9 +42,13 @@ def shakespeare_tokens(n: int = 20_000) -> torch.Tensor:
     return torch.tensor(CharTokenizer.from_text(text).encode(text[:n]))
 
 
-@pytest.mark.parametrize("bias", [True, False])
-def test_logits_loss_and_every_gradient_agree(bias: bool) -> None:
-    reference, iut = pair(GPTConfig(**{**CONFIG.__dict__, "bias": bias}))
+@pytest.mark.parametrize(
+    "change",
+    [{}, {"bias": False}, {"mlp": "swiglu"}, {"mlp": "swiglu", "bias": False}],
+    ids=["gpt2", "no-bias", "swiglu", "swiglu-no-bias"],
+)
+def test_logits_loss_and_every_gradient_agree(change: dict[str, object]) -> None:
+    reference, iut = pair(GPTConfig(**{**CONFIG.__dict__, **change}))
     idx, targets = batch(1)
     logits_ref, loss_ref = reference(idx, targets)
     logits_iut, loss_iut = iut(idx, targets)

@@ -179,6 +179,7 @@ def test_stream_yields_generate_tokens_one_step_at_a_time_without_a_graph(nn: Co
         ({"dropout": 1.0}, "dropout", r"^GPTConfig\.dropout must be in \[0, 1\), got 1\.0$"),
         ({"gelu_approximate": "fast"}, "gelu_approximate", r"^GPTConfig\.gelu_approximate must be 'none' or 'tanh'"),
         ({"pos": "rope", "n_head": 16}, None, r"^GPTConfig: rotary positions need an even head size, got 1$"),
+        ({"mlp": "geglu"}, "mlp", r"^GPTConfig\.mlp must be 'gelu' or 'swiglu', got 'geglu'$"),
     ],
 )
 def test_config_validation(change: dict[str, object], field: str | None, message: str) -> None:
@@ -240,3 +241,32 @@ def test_mixed_implementations_register_every_parameter(default: str, overrides:
     loss.backward()
     assert all(p.grad is not None for p in mixed.parameters())
     torch.testing.assert_close(loss, reference(idx, idx)[1])
+
+
+@pytest.mark.parametrize(("n_embd", "hidden"), [(16, 48), (32, 88), (48, 128), (128, 344), (768, 2048)])
+def test_swiglu_has_three_matrices_of_about_gelus_size(n_embd: int, hidden: int) -> None:
+    config = GPTConfig(**{**TINY.__dict__, "n_embd": n_embd, "n_head": 4, "mlp": "swiglu"})
+    assert config.mlp_hidden == hidden and hidden % 8 == 0 and 0 <= hidden - 8 * n_embd / 3 < 8
+    if n_embd > 128:
+        return  # the shapes above suffice; a width-768 model is slow to build
+    torch.manual_seed(0)
+    model = GPT(config)
+    shapes = {
+        n.removeprefix("h.0.mlp."): tuple(p.shape) for n, p in model.named_parameters() if n.startswith("h.0.mlp.")
+    }
+    assert shapes == {
+        "c_fc.weight": (hidden, n_embd),
+        "c_fc.bias": (hidden,),
+        "c_up.weight": (hidden, n_embd),
+        "c_up.bias": (hidden,),
+        "c_proj.weight": (n_embd, hidden),
+        "c_proj.bias": (n_embd,),
+    }
+    # GPT-2 init: the residual projection is scaled by 1/sqrt(2 n_layer), the gate and up projections are not.
+    std = 0.02 / (2 * config.n_layer) ** 0.5
+    assert abs(model.h[0].mlp.c_proj.weight.std().item() - std) < 0.2 * std
+    assert abs(model.h[0].mlp.c_up.weight.std().item() - 0.02) < 0.004
+    x = torch.randn(2, 5, n_embd)
+    mlp = model.h[0].mlp
+    expected = mlp.c_proj(torch.nn.functional.silu(mlp.c_fc(x)) * mlp.c_up(x))
+    torch.testing.assert_close(mlp(x), expected)

@@ -58,8 +58,9 @@ def test_kv_cache_appends_and_returns_everything_stored() -> None:
         {"n_kv_head": 2},
         {"n_kv_head": 1, "pos": "rope", "norm": "rmsnorm"},
         {"pos": "rope", "max_seq_len": 40},
+        {"mlp": "swiglu", "norm": "rmsnorm", "pos": "rope", "n_kv_head": 2},
     ],
-    ids=["gpt2", "rope", "rmsnorm", "gqa", "mqa-rope-rmsnorm", "rope-long"],
+    ids=["gpt2", "rope", "rmsnorm", "gqa", "mqa-rope-rmsnorm", "rope-long", "llama"],
 )
 @pytest.mark.parametrize("default", ["impl", "torch"])
 def test_model_invariants_hold(kwargs: dict[str, object], default: str) -> None:
@@ -147,11 +148,12 @@ def test_train_and_sample_with_the_modern_switches(tmp_path: Path, capsys: pytes
     text.write_text(load_text()[:5_000], encoding="utf-8")
     sets = [
         *("model.n_layer=1", "model.n_head=4", "model.n_embd=16", "model.block_size=16", "model.max_seq_len=24"),
-        *("model.pos=rope", "model.norm=rmsnorm", "model.n_kv_head=2", "train.batch_size=4", "train.max_iters=2"),
+        *("model.pos=rope", "model.norm=rmsnorm", "model.n_kv_head=2", "model.mlp=swiglu"),
+        *("train.batch_size=4", "train.max_iters=2"),
         *("train.eval_interval=2", "train.eval_iters=1", f"train.out_dir={tmp_path / 'run'}", f"data.path={text}"),
     ]
     train.train(load_config(sets=sets), progress=False)
-    capsys.readouterr()  # training's own report
+    assert "SiLU" in capsys.readouterr().out  # training's own report names who serves SwiGLU's activation
     args = ["--checkpoint", str(tmp_path / "run"), "--prompt", "ROMEO:", "--max-new-tokens", "30", "--temperature", "0"]
     outputs = []
     for extra in ([], ["--no-kv-cache"]):

@@ -78,6 +78,7 @@ def test_round_trip_through_dict() -> None:
         (["model.n_layer=0"], r"^model\.n_layer must be a positive int, got 0$"),
         (["model.pos=rope", "model.n_head=128"], r"^model: rotary positions need an even head size, got 1$"),
         (["model.norm=batchnorm"], r"^model\.norm must be 'layernorm' or 'rmsnorm', got 'batchnorm'$"),
+        (["model.mlp=relu"], r"^model\.mlp must be 'gelu' or 'swiglu', got 'relu'$"),
     ],
 )
 def test_bad_overrides_are_named(sets: list[str], message: str) -> None:

@@ -35,6 +35,7 @@ COMPONENTS: dict[str, str] = {
     "RotaryEmbedding": "nn.RotaryEmbedding",
     "Dropout": "nn.Dropout",
     "GELU": "nn.GELU",
+    "SiLU": "nn.SiLU",
     "scaled_dot_product_attention": "nn.functional.scaled_dot_product_attention",
     "softmax": "nn.functional.softmax",
     "cross_entropy": "nn.functional.cross_entropy",

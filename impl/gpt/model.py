@@ -50,6 +50,8 @@ class GPTConfig:
         dropout: dropout probability on embeddings, attention weights and residual branches.
         bias: whether Linear and LayerNorm layers carry a bias.
         gelu_approximate: ``"none"`` (exact GELU) or ``"tanh"`` (the approximation GPT-2 was trained with).
+        mlp: ``"gelu"``, GPT-2's feed-forward (C -> 4C, GELU, 4C -> C), or ``"swiglu"``, LLaMA's
+            (:class:`SwiGLU`, about as many parameters).
         pos: ``"learned"`` position embeddings (GPT-2) or ``"rope"``, rotary embeddings of queries and keys.
         norm: ``"layernorm"`` (GPT-2) or ``"rmsnorm"``.
         n_kv_head: key/value heads per block, dividing ``n_head``; None (or ``n_head``) is multi-head attention,
@@ -67,6 +69,7 @@ class GPTConfig:
     dropout: float = 0.0
     bias: bool = True
     gelu_approximate: str = "none"
+    mlp: str = "gelu"
     pos: str = "learned"
     norm: str = "layernorm"
     n_kv_head: int | None = None
@@ -84,6 +87,8 @@ class GPTConfig:
             raise GPTConfigError("dropout", f"must be in [0, 1), got {self.dropout!r}")
         if self.gelu_approximate not in ("none", "tanh"):
             raise GPTConfigError("gelu_approximate", f"must be 'none' or 'tanh', got {self.gelu_approximate!r}")
+        if self.mlp not in ("gelu", "swiglu"):
+            raise GPTConfigError("mlp", f"must be 'gelu' or 'swiglu', got {self.mlp!r}")
         if self.pos not in ("learned", "rope"):
             raise GPTConfigError("pos", f"must be 'learned' or 'rope', got {self.pos!r}")
         if self.norm not in ("layernorm", "rmsnorm"):
@@ -105,6 +110,14 @@ class GPTConfig:
     def kv_heads(self) -> int:
         """Key/value heads per block (``n_kv_head``, or ``n_head`` when that is None)."""
         return self.n_head if self.n_kv_head is None else self.n_kv_head
+
+    @property
+    def mlp_hidden(self) -> int:
+        """The feed-forward's hidden width: 4C for GELU; for SwiGLU two thirds of that, rounded up to a multiple of
+        8, so that its three matrices hold about as many parameters as GELU's two."""
+        if self.mlp == "gelu":
+            return 4 * self.n_embd
+        return 8 * -(-self.n_embd // 3)  # ceil(8C/3 / 8) * 8
 
     @property
     def context_len(self) -> int:
@@ -178,6 +191,23 @@ class MLP(ComponentModule):
         return self.dropout(self.c_proj(self.gelu(self.c_fc(x))))  # (B, T, C) -> (B, T, 4C) -> (B, T, C)
 
 
+class SwiGLU(ComponentModule):
+    """LLaMA's feed-forward (Shazeer, 2020): ``c_proj(SiLU(c_fc(x)) * c_up(x))``, then dropout; hidden width H =
+    ``config.mlp_hidden`` (about 8C/3)."""
+
+    def __init__(self, config: GPTConfig, nn: Components) -> None:
+        super().__init__()
+        hidden = config.mlp_hidden
+        self.c_fc = nn.Linear(config.n_embd, hidden, bias=config.bias)  # the gate, through SiLU
+        self.c_up = nn.Linear(config.n_embd, hidden, bias=config.bias)
+        self.silu = nn.SiLU()
+        self.c_proj = nn.Linear(hidden, config.n_embd, bias=config.bias)
+        self.dropout = nn.Dropout(config.dropout)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.dropout(self.c_proj(self.silu(self.c_fc(x)) * self.c_up(x)))  # (B, T, C) -> (B, T, H) -> (B, T, C)
+
+
 class Block(ComponentModule):
     """A pre-norm transformer block: ``x + attn(ln_1(x))``, then ``x + mlp(ln_2(x))``."""
 
@@ -186,7 +216,7 @@ class Block(ComponentModule):
         self.ln_1 = norm_layer(config, nn)
         self.attn = CausalSelfAttention(config, nn)
         self.ln_2 = norm_layer(config, nn)
-        self.mlp = MLP(config, nn)
+        self.mlp = SwiGLU(config, nn) if config.mlp == "swiglu" else MLP(config, nn)
 
     def forward(self, x: Tensor, cache: LayerKVCache | None = None) -> Tensor:
         x = x + self.attn(self.ln_1(x), cache)
