@@ -65,7 +65,8 @@ def pages_of(entries: Iterable[Entry]) -> list[str]:
 
 
 class _Namespace:
-    """``nn``, ``nn.functional``, ``optim`` ... of an implementation: each attribute is what it serves at that path."""
+    """``nn``, ``nn.functional``, ``optim`` ... of an implementation (its root, for ``path=""``): each attribute is
+    what it serves at that path."""
 
     def __init__(self, impl: Implementation, path: str) -> None:
         self._impl, self._path = impl, path
@@ -73,12 +74,12 @@ class _Namespace:
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):  # doctest and copy probe dunders; the implementation's are not the page's
             raise AttributeError(name)
-        path = f"{self._path}.{name}"
+        path = f"{self._path}.{name}" if self._path else name
         found = self._impl.get(path)
         return _Namespace(self._impl, path) if isinstance(found, types.ModuleType | types.SimpleNamespace) else found
 
     def __repr__(self) -> str:
-        return f"<{self._impl.name}.{self._path}>"
+        return f"<{self._impl.name}.{self._path}>" if self._path else f"<{self._impl.name}>"
 
 
 @dataclass(frozen=True)
@@ -105,7 +106,7 @@ class _Runner(doctest.DocTestRunner):
 
 
 def run_examples(impl: Implementation, page: str) -> ExamplesOutcome:
-    """Run the examples of ``spec/pages/<page>.md`` with ``nn`` and ``optim`` taken from ``impl``.
+    """Run the examples of ``spec/pages/<page>.md`` with ``nn``, ``optim`` and ``lib`` (the root) taken from ``impl``.
 
     The blocks of a page share one namespace, in order. Each page starts from ``torch.manual_seed(0)`` (the
     caller's random state is restored afterwards) in a temporary working directory, so an example that saves a
@@ -114,7 +115,12 @@ def run_examples(impl: Implementation, page: str) -> ExamplesOutcome:
     blocks = page_blocks(page)
     if not blocks:
         raise ValueError(f"spec/pages/{page}.md shows no examples; pages that do: {pages_with_examples()}")
-    globs: dict[str, Any] = {"torch": torch, "nn": _Namespace(impl, "nn"), "optim": _Namespace(impl, "optim")}
+    globs: dict[str, Any] = {
+        "torch": torch,
+        "nn": _Namespace(impl, "nn"),
+        "optim": _Namespace(impl, "optim"),
+        "lib": _Namespace(impl, ""),  # the root: torch's top-level functions (lib.fake_quantize_per_tensor_affine)
+    }
     runner = _Runner()
     report: list[str] = []
     parser = doctest.DocTestParser()

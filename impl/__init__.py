@@ -6,5 +6,6 @@ builds on torch tensors and autograd only: every operator's backward pass is der
 """
 
 from impl import nn, optim
+from impl.quantization import fake_quantize_per_channel_affine, fake_quantize_per_tensor_affine
 
-__all__ = ["nn", "optim"]
+__all__ = ["fake_quantize_per_channel_affine", "fake_quantize_per_tensor_affine", "nn", "optim"]

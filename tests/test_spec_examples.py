@@ -87,7 +87,7 @@ def test_the_examples_of_a_component_torch_lacks_hold_for_the_spec_reference() -
         run_examples(Implementation("torch"), "lineer")
 
 
-# Planted bugs that a page's examples alone show (the suite catches all 73): a page edit that weakens its example
+# Planted bugs that a page's examples alone show (the suite catches all 77): a page edit that weakens its example
 # fails here.
 CAUGHT_BY_EXAMPLES = {
     "bug_adam_decoupled_decay": "adam",
@@ -99,6 +99,9 @@ CAUGHT_BY_EXAMPLES = {
     "bug_clip_grad_norm_scales_up": "clip_grad_norm",
     "bug_dropout_no_rescale": "dropout",
     "bug_embedding_padding_grad": "embedding",
+    "bug_fake_quantize_grad_unmasked": "fake_quantize",
+    "bug_fake_quantize_keeps_zero_point": "fake_quantize",
+    "bug_fake_quantize_rounds_half_away": "fake_quantize",
     "bug_gelu_approximate_ignored": "gelu",
     "bug_gelu_tanh_constant": "gelu",
     "bug_gqa_tiled_heads": "gqa",

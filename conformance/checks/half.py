@@ -30,12 +30,14 @@ FACTOR = 3.0
 
 
 def _float64(value: Any) -> Any:
-    """A float64 leaf of each floating tensor (exact: every half value is a float64 value), other values as they
-    are."""
+    """A float64 leaf of each half-precision tensor (exact: every half value is a float64 value), other values as
+    they are: a tensor the spec gives a dtype of its own (a float32 quantization scale) keeps it."""
     if isinstance(value, torch.Tensor):
         if not value.is_floating_point():
             return value
-        return value.detach().double().requires_grad_(value.requires_grad)
+        # A leaf of its own in any case: the float64 run's gradients must not add to the reference's.
+        wider = value.double() if value.dtype in (torch.float16, torch.bfloat16) else value.clone()
+        return wider.detach().requires_grad_(value.requires_grad)
     if isinstance(value, tuple):
         return tuple(_float64(v) for v in value)
     if isinstance(value, list):
