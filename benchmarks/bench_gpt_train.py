@@ -49,7 +49,7 @@ def _step(name: str, tokens: torch.Tensor, *overrides: str) -> Callable[[], None
     sampler = BatchSampler(tokens, cfg.model.block_size, tc.batch_size, torch.Generator().manual_seed(tc.seed))
 
     def step() -> None:
-        train_step(model, optimizer, nn.clip_grad_norm_, *sampler(), lr=tc.learning_rate, grad_clip=tc.grad_clip)
+        train_step(model, optimizer, nn.clip_grad_norm_, [sampler()], lr=tc.learning_rate, grad_clip=tc.grad_clip)
 
     return step
 

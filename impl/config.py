@@ -96,11 +96,13 @@ class TrainConfig:
     seed: int
     out_dir: str
     device: str = "cpu"  # optional: configurations written before it existed train on the CPU
+    grad_accum_steps: int = 1  # optional too: micro-batches per optimizer step
 
     def __post_init__(self) -> None:
         at_least = {
-            **{"batch_size": 1, "max_iters": 0, "warmup_iters": 0, "lr_decay_iters": 1, "eval_interval": 1},
-            **{"eval_iters": 1, "learning_rate": 0.0, "min_lr": 0.0, "weight_decay": 0.0, "grad_clip": 0.0},
+            **{"batch_size": 1, "grad_accum_steps": 1, "max_iters": 0, "warmup_iters": 0, "lr_decay_iters": 1},
+            **{"eval_interval": 1, "eval_iters": 1, "learning_rate": 0.0, "min_lr": 0.0, "weight_decay": 0.0},
+            **{"grad_clip": 0.0},
         }
         for name, low in at_least.items():
             if not getattr(self, name) >= low:  # written so that NaN fails too

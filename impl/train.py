@@ -27,6 +27,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -138,21 +139,35 @@ def lr_at(it: int, cfg: TrainConfig) -> float:
 
 
 def train_step(
-    model: GPT, optimizer: Any, clip_grad_norm_: Any, x: torch.Tensor, y: torch.Tensor, lr: float, grad_clip: float
+    model: GPT,
+    optimizer: Any,
+    clip_grad_norm_: Any,
+    batches: Iterable[tuple[torch.Tensor, torch.Tensor]],
+    lr: float,
+    grad_clip: float,
 ) -> float:
-    """One optimizer step on the batch ``(x, y)`` at learning rate ``lr``; returns the batch's loss.
+    """One optimizer step at learning rate ``lr`` over the micro-batches ``batches`` ((x, y) pairs); returns their
+    mean loss.
 
-    Gradients are clipped to global norm ``grad_clip`` first (0: no clipping).
+    Each micro-batch's loss is divided by their number before its backward pass, so the accumulated gradient is
+    that of the mean loss over them all: k micro-batches of B examples step as one batch of k·B would (up to
+    rounding), in the memory of one. Gradients are clipped to global norm ``grad_clip`` first (0: no clipping).
     """
     for group in optimizer.param_groups:
         group["lr"] = lr
-    _, loss = model(x, y)
     optimizer.zero_grad()
-    loss.backward()
+    batches = list(batches)
+    if not batches:
+        raise ValueError("train_step needs at least one (x, y) micro-batch")
+    total = 0.0
+    for x, y in batches:
+        _, loss = model(x, y)
+        (loss / len(batches)).backward()
+        total += float(loss.item())
     if grad_clip > 0:
         clip_grad_norm_([p for g in optimizer.param_groups for p in g["params"]], grad_clip)
     optimizer.step()
-    return float(loss.item())
+    return total / len(batches)
 
 
 def rng_states(device: torch.device, sampler: torch.Generator) -> dict[str, torch.Tensor]:
@@ -322,7 +337,7 @@ def train(cfg: Config, resume: bool = False, progress: bool = True, overwrite: b
         # replaces, or one that --resume takes further) it would describe another, so it goes until this one ends
         (out_dir / "summary.json").unlink(missing_ok=True)
 
-    tokens_per_iter = tc.batch_size * cfg.model.block_size
+    tokens_per_iter = tc.grad_accum_steps * tc.batch_size * cfg.model.block_size
     train_s = 0.0
     it = start_iter
     saved_at = start_iter if resume else None
@@ -343,7 +358,8 @@ def train(cfg: Config, resume: bool = False, progress: bool = True, overwrite: b
                 break
             t0 = time.perf_counter()
             lr = lr_at(it, tc)
-            loss_f = train_step(model, optimizer, nn.clip_grad_norm_, *sampler(), lr=lr, grad_clip=tc.grad_clip)
+            batches = [sampler() for _ in range(tc.grad_accum_steps)]
+            loss_f = train_step(model, optimizer, nn.clip_grad_norm_, batches, lr=lr, grad_clip=tc.grad_clip)
             train_s += time.perf_counter() - t0
             if not math.isfinite(loss_f):
                 bar.close()

@@ -76,6 +76,49 @@ def test_resume_is_exact_with_dropout(tmp_path: Path, small_text: Path, componen
     assert not torch.equal(load_file(tmp_path / "nodrop" / MODEL_FILE)["h.0.mlp.c_fc.weight"], a["h.0.mlp.c_fc.weight"])
 
 
+def test_accumulated_micro_batches_step_as_one_batch_of_their_size() -> None:
+    torch.manual_seed(0)
+    cfg = load_config(sets=TINY)
+    model = checkpoint.build_model(cfg, 65, train.Components.from_config(cfg.components))
+    twin = checkpoint.build_model(cfg, 65, train.Components.from_config(cfg.components))
+    twin.load_state_dict(model.state_dict())
+    x, y = torch.randint(65, (2, 8, 16)).unbind(0)
+    grads, losses = [], []
+    for net, batches in ((model, [(x, y)]), (twin, [(x[:4], y[:4]), (x[4:], y[4:])])):
+        optimizer = torch.optim.AdamW(net.parameters(), lr=1e-3)
+        losses.append(train.train_step(net, optimizer, torch.nn.utils.clip_grad_norm_, batches, lr=1e-3, grad_clip=0))
+        grads.append({name: p.grad for name, p in net.named_parameters()})
+    assert losses[1] == pytest.approx(losses[0], rel=1e-6)  # the mean over micro-batches of equal size
+    for name, grad in grads[0].items():
+        torch.testing.assert_close(grads[1][name], grad, msg=name)
+    with pytest.raises(ValueError, match="at least one"):
+        train.train_step(model, optimizer, torch.nn.utils.clip_grad_norm_, [], lr=1e-3, grad_clip=0.0)
+
+
+def test_grad_accum_steps_trains_on_k_batches_per_step_and_resumes_exactly(tmp_path: Path, small_text: Path) -> None:
+    # Batches of 4 drawn twice per step are the windows one batch of 8 draws: the runs take the same steps.
+    one = tiny_config(tmp_path / "one", small_text, "train.max_iters=4", "train.batch_size=8")
+    summary_one = train.train(one, progress=False)
+    two = tiny_config(tmp_path / "two", small_text, "train.max_iters=4", "train.grad_accum_steps=2")
+    summary_two = train.train(two, progress=False)
+    a, b = load_file(tmp_path / "one" / MODEL_FILE), load_file(tmp_path / "two" / MODEL_FILE)
+    for name in a:
+        torch.testing.assert_close(b[name], a[name], msg=name)
+    history = [checkpoint.read_train_state(tmp_path / d, 4)[2]["loss"] for d in ("one", "two")]
+    assert history[1] == pytest.approx(history[0], rel=1e-5)
+    assert summary_two["tokens_per_s"] == pytest.approx(2 * 4 * 16 * 1000 / summary_two["ms_per_iter"])
+    assert summary_one["iters"] == summary_two["iters"] == 4
+
+    common = ["model.dropout=0.2", "train.eval_interval=2", "train.grad_accum_steps=3"]
+    train.train(tiny_config(tmp_path / "straight", small_text, *common, "train.max_iters=4"), progress=False)
+    train.train(tiny_config(tmp_path / "split", small_text, *common, "train.max_iters=2"), progress=False)
+    train.train(tiny_config(tmp_path / "split", small_text, *common, "train.max_iters=4"), resume=True, progress=False)
+    a, b = load_file(tmp_path / "straight" / MODEL_FILE), load_file(tmp_path / "split" / MODEL_FILE)
+    assert all(torch.equal(b[name], a[name]) for name in a)
+    with pytest.raises(ConfigError, match=r"train.grad_accum_steps must be >= 1, got 0"):
+        tiny_config(tmp_path, small_text, "train.grad_accum_steps=0")
+
+
 def _wrap_steps(
     monkeypatch: pytest.MonkeyPatch, before: Callable[[int, Any], None], after: Callable[[int], None]
 ) -> None:
