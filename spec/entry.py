@@ -28,6 +28,7 @@ CHECKS: tuple[str, ...] = (
     "half",
     "parameters",
     "state_dict",
+    "repr",
     "init",
     "dtype",
     "stability",

@@ -34,6 +34,10 @@ def test_state_dict(conformance_case: Case) -> None:
     conformance_case.run()
 
 
+def test_repr(conformance_case: Case) -> None:
+    conformance_case.run()
+
+
 def test_init(conformance_case: Case) -> None:
     conformance_case.run()
 

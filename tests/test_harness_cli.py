@@ -412,7 +412,7 @@ def test_a_page_whose_examples_fail_fails_the_run_with_the_doctest_report(
     code, out, _ = run(capsys, bug, "-k", "nn.GELU and forward", "--examples", "-q", "--json", str(report))
     assert code == 1
     assert "\nthe examples of spec/pages/gelu.md [tests.planted.bug_gelu_tanh_constant]: FAILED\n" in out
-    assert f'File "spec/pages/gelu.md", line 77, in gelu (with {bug})\nFailed example:\n' in out
+    assert f'File "spec/pages/gelu.md", line 78, in gelu (with {bug})\nFailed example:\n' in out
     data = json.loads(report.read_text())
     assert data["passed"] is False and data["summary"]["failed"] == 0  # every check passed; a page did not
     assert [e["page"] for e in data["examples"] if e["status"] == "failed"] == ["gelu"]

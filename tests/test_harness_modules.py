@@ -37,6 +37,9 @@ class Scale(torch.nn.Module):
         y = x * self.weight
         return y if self.bias is None else y + self.bias
 
+    def extra_repr(self) -> str:
+        return f"{len(self.weight)}, bias={self.bias is not None}"
+
 
 def _examples() -> st.SearchStrategy[Example]:
     return st.builds(
@@ -56,7 +59,7 @@ ENTRY = Entry(
     path="nn.Scale",
     kind="module",
     page="scale",
-    checks=("forward", "backward", "parameters", "state_dict", "dtype", "errors"),
+    checks=("forward", "backward", "parameters", "state_dict", "repr", "dtype", "errors"),
     examples=_examples(),
     reference=Scale,
     errors=(
@@ -73,6 +76,16 @@ def run(cls: type, check: str, settings: hypothesis.settings) -> Outcome:
 
 class Copy(Scale):
     pass
+
+
+class ReprWithoutBias(Scale):
+    def extra_repr(self) -> str:
+        return str(len(self.weight))
+
+
+class ReprWithoutName(Scale):
+    def __repr__(self) -> str:
+        return f"scale of {len(self.weight)}"
 
 
 class RenamedWeight(Scale):
@@ -203,6 +216,8 @@ def test_a_faithful_copy_passes(check: str, ci_settings: hypothesis.settings) ->
             "state_dict",
             "state_dict keys are named ['weight', 'bias'], torch's are ['weight', 'bias', 'count']",
         ),
+        (ReprWithoutBias, "repr", "repr() is 'ReprWithoutBias(1)'; torch's is 'Scale(1, bias=True)'"),
+        (ReprWithoutName, "repr", "repr() is 'scale of 1'; it should start with the class name 'ReprWithoutName'"),
         (LoadsNothing, "state_dict", "load_state_dict(torch's) reports missing ['weight'], unexpected ['extra']"),
         (ExtraKey, "state_dict", "state_dict keys are named ['weight', 'bias', 'count', 'extra']"),
         (

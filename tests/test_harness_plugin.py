@@ -299,7 +299,7 @@ def test_parametrize_with_checks_adds_a_test_per_page_of_the_selected_components
         [
             "*[[]tests.planted.bug_gelu_tanh_constant-gelu-examples[]] FAILED*",
             "*[[]tests.planted.bug_gelu_tanh_constant-rotary-examples[]] SKIPPED*",
-            '*File "spec/pages/gelu.md", line 77, in gelu (with tests.planted.bug_gelu_tanh_constant)*',
+            '*File "spec/pages/gelu.md", line 78, in gelu (with tests.planted.bug_gelu_tanh_constant)*',
             "*missing: spec/pages/rotary.md uses nn.RotaryEmbedding*",
         ]
     )

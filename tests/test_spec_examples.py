@@ -38,7 +38,7 @@ def test_every_page_of_a_component_shows_it_in_use() -> None:
 def test_a_wrong_output_fails_naming_the_page_line_and_both_values() -> None:
     outcome = run_examples(Implementation("tests.planted.bug_gelu_tanh_constant"), "gelu")
     assert outcome.status == "failed"
-    assert 'File "spec/pages/gelu.md", line 77, in gelu (with tests.planted.bug_gelu_tanh_constant)' in outcome.message
+    assert 'File "spec/pages/gelu.md", line 78, in gelu (with tests.planted.bug_gelu_tanh_constant)' in outcome.message
     assert "nn.functional.gelu(x, approximate='tanh')\nExpected:\n    tensor([-0.0036,  0.0000,  0.8412])\nGot:" in (
         outcome.message
     )
@@ -87,7 +87,7 @@ def test_the_examples_of_a_component_torch_lacks_hold_for_the_spec_reference() -
         run_examples(Implementation("torch"), "lineer")
 
 
-# Planted bugs that a page's examples alone show (the suite catches all 77): a page edit that weakens its example
+# Planted bugs that a page's examples alone show (the suite catches all 82): a page edit that weakens its example
 # fails here.
 CAUGHT_BY_EXAMPLES = {
     "bug_adam_decoupled_decay": "adam",
@@ -118,6 +118,7 @@ CAUGHT_BY_EXAMPLES = {
     "bug_lr_lambda_resume_restarts": "lr_scheduler",
     "bug_lr_linear_closed_form": "lr_scheduler",
     "bug_lr_sequential_steps_at_milestone": "lr_scheduler",
+    "bug_module_repr_extra_repr_own_line": "module",
     "bug_module_saves_nonpersistent_buffer": "module",
     "bug_moduledict_sorted_keys": "containers",
     "bug_modulelist_slice_is_a_list": "containers",

@@ -41,6 +41,14 @@ def build_module(ctx: Context, example: Example, init: dict[str, Any], iut: bool
     return module
 
 
+def build_pair(ctx: Context, example: Example) -> tuple[Any, Any]:
+    """The reference's module and the IUT's, each built from its own copy of the example's constructor arguments."""
+    init, _, _ = Materialized(example).copy()
+    ref = build_module(ctx, example, init, iut=False)
+    init, _, _ = Materialized(example).copy()
+    return ref, build_module(ctx, example, init, iut=True)
+
+
 def perturb_weights(module: Any, seed: int) -> None:
     """Move every floating parameter off its default init (LayerNorm's ones and zeros would hide a weight bug)."""
     gen = torch.Generator().manual_seed(seed + 2)

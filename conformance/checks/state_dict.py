@@ -7,8 +7,7 @@ from typing import Any
 import torch
 
 from conformance.checks.base import CheckFailed, Context, check
-from conformance.checks.calls import build_module
-from conformance.materialize import Materialized
+from conformance.checks.calls import build_pair
 from spec.entry import Example
 
 
@@ -34,18 +33,11 @@ def _expect_same_layout(what: str, actual: list[Any], expected: list[Any]) -> No
             raise CheckFailed(f"{what}: {name!r} has dtype {a_dtype}, torch's has {e_dtype}")
 
 
-def _pair(ctx: Context, example: Example) -> tuple[Any, Any]:
-    init, _, _ = Materialized(example).copy()
-    ref = build_module(ctx, example, init, iut=False)
-    init, _, _ = Materialized(example).copy()
-    return ref, build_module(ctx, example, init, iut=True)
-
-
 @check("parameters", examples=lambda entry: entry.examples)
 def parameters(ctx: Context, example: Example | None) -> None:
     """named_parameters and named_buffers: same names, order, shapes and dtypes; parameters require grad."""
     assert example is not None
-    ref, iut = _pair(ctx, example)
+    ref, iut = build_pair(ctx, example)
     _expect_same_layout(
         "parameters",
         _layout(ctx.iut(lambda: list(iut.named_parameters()), what="named_parameters()")),
@@ -65,7 +57,7 @@ def parameters(ctx: Context, example: Example | None) -> None:
 def state_dict(ctx: Context, example: Example | None) -> None:
     """state_dict keys, order, shapes, dtypes match; torch's loads into the IUT and the IUT's into torch."""
     assert example is not None
-    ref, iut = _pair(ctx, example)
+    ref, iut = build_pair(ctx, example)
     iut_state = ctx.iut(iut.state_dict, what="state_dict()")
     ref_state = ref.state_dict()
     _expect_same_layout("state_dict keys", _layout(iut_state.items()), _layout(ref_state.items()))
@@ -84,7 +76,7 @@ def state_dict(ctx: Context, example: Example | None) -> None:
             raise CheckFailed(f"state_dict()[{name!r}] after loading torch's state_dict differs from it")
 
     # The IUT into torch: a fresh torch module loads it strictly and then holds the same values.
-    fresh_ref, fresh_iut = _pair(ctx, example)
+    fresh_ref, fresh_iut = build_pair(ctx, example)
     iut_state = ctx.iut(fresh_iut.state_dict, what="state_dict()")
     try:
         fresh_ref.load_state_dict(iut_state)

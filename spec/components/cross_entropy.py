@@ -114,7 +114,7 @@ ENTRIES = [
         path="nn.CrossEntropyLoss",
         kind="module",
         page="cross_entropy",
-        checks=(*CALL_CHECKS, "parameters", "state_dict", "dtype", "stability", "errors"),
+        checks=(*CALL_CHECKS, "parameters", "state_dict", "repr", "dtype", "stability", "errors"),
         examples=_module_examples(),
         stability=_module_stability(),
         errors=tuple(ErrorCase(why, Example(init=opts, args=(x, t))) for why, x, t, opts in _BAD),

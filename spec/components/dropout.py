@@ -54,7 +54,7 @@ ENTRIES = [
         path="nn.Dropout",
         kind="module",
         page="dropout",
-        checks=(*CALL_CHECKS, "parameters", "state_dict", "dtype", "errors", "random_mask"),
+        checks=(*CALL_CHECKS, "parameters", "state_dict", "repr", "dtype", "errors", "random_mask"),
         examples=_module_examples(),
         errors=(
             ErrorCase("p below 0", Example(init={"p": -0.1}, args=(T((2, 3)),)), raises=("ValueError",)),

@@ -75,7 +75,7 @@ ENTRIES = [
         path="nn.Embedding",
         kind="module",
         page="embedding",
-        checks=(*CALL_CHECKS, "parameters", "state_dict", "init", "dtype", "stability", "errors"),
+        checks=(*CALL_CHECKS, "parameters", "state_dict", "repr", "init", "dtype", "stability", "errors"),
         examples=_module_examples(),
         stability=_stability_examples(),
         init_example=Example(init={"num_embeddings": 1000, "embedding_dim": 100}),

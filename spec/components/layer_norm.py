@@ -124,7 +124,7 @@ ENTRIES = [
         path="nn.LayerNorm",
         kind="module",
         page="layer_norm",
-        checks=(*CALL_CHECKS, "parameters", "state_dict", "init", "dtype", "stability", "errors"),
+        checks=(*CALL_CHECKS, "parameters", "state_dict", "repr", "init", "dtype", "stability", "errors"),
         examples=_module_examples(),
         stability=_module_stability(),
         init_example=Example(init={"normalized_shape": (100, 1000)}),

@@ -57,7 +57,7 @@ ENTRIES = [
         path="nn.Linear",
         kind="module",
         page="linear",
-        checks=(*CALL_CHECKS, "parameters", "state_dict", "init", "dtype", "stability", "errors"),
+        checks=(*CALL_CHECKS, "parameters", "state_dict", "repr", "init", "dtype", "stability", "errors"),
         examples=_module_examples(),
         stability=_stability_examples(),
         init_example=Example(init={"in_features": 256, "out_features": 384}),

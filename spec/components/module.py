@@ -480,6 +480,200 @@ def parameter_in_torch_ops(nn: Any) -> Observations:
     return see.items
 
 
+def forward_hooks(nn: Any) -> Observations:
+    """Forward pre-hooks and hooks: order, prepend, replacing inputs and outputs, with_kwargs, removal."""
+    affine_cls, _, model_cls = _models(nn)
+    m = model_cls()
+    calls: list[str] = []
+    see = Observer()
+    x = torch.ones(2, 2)
+
+    def pre(tag: str, result: Any = None) -> Any:
+        def hook(module: Any, args: tuple[Any, ...]) -> Any:
+            calls.append(f"pre {tag} {type(args).__name__}{len(args)}")
+            return result
+
+        return hook
+
+    def post(tag: str, result: Any = None) -> Any:
+        def hook(module: Any, args: tuple[Any, ...], output: Any) -> Any:
+            calls.append(f"post {tag} sum={output.sum().item():g}")
+            return result if result is None else result(output)
+
+        return hook
+
+    h_a = m.register_forward_pre_hook(pre("a"))
+    m.register_forward_pre_hook(pre("b"), prepend=True)
+    m.h0.register_forward_hook(post("child"))
+    m.register_forward_hook(post("c"))
+    h_d = m.register_forward_hook(post("d", lambda out: out * 10))
+    m.register_forward_hook(post("e"))
+    y = m(x)
+    see("call order (prepend first; children run inside forward; later hooks see a replaced output)", calls)
+    see("output replaced by a forward hook", y)
+    see("handle.remove() result", h_d.remove())
+    h_a.remove()
+    h_a.remove()  # a second remove does nothing
+    calls.clear()
+    see("after removing two hooks", (m(x), calls))
+    calls.clear()
+    m.forward(x)
+    see("forward() runs none of the module's own hooks", calls)
+
+    lin = affine_cls()
+    lin.register_forward_pre_hook(lambda mod, args: args[0] * 2)  # not a tuple: wrapped as (value,)
+    see("a pre-hook's single return value becomes the input", lin(x))
+    lin2 = affine_cls()
+    lin2.register_forward_pre_hook(lambda mod, args: (args[0] + 1,))
+    see("a pre-hook's tuple becomes the inputs", lin2(x))
+
+    class Scaled(nn.Module):
+        def forward(self, x: torch.Tensor, *, scale: float = 1.0) -> torch.Tensor:
+            return x * scale
+
+    s = Scaled()
+    seen_kwargs: list[Any] = []
+    s.register_forward_pre_hook(lambda mod, args, kwargs: (args, {**kwargs, "scale": 3.0}), with_kwargs=True)
+    s.register_forward_hook(lambda mod, args, kwargs, out: seen_kwargs.append(dict(kwargs)), with_kwargs=True)
+    see("with_kwargs pre-hook rewrites keyword arguments", s(x, scale=2.0))
+    see("with_kwargs forward hook sees them", seen_kwargs)
+    bad = Scaled()
+    bad.register_forward_pre_hook(lambda mod, args, kwargs: x, with_kwargs=True)
+    see("with_kwargs pre-hook returning something else", raised(lambda: bad(x)))
+    return see.items
+
+
+def module_repr(nn: Any) -> Observations:
+    """repr: the class name, extra_repr() inline when alone, else one line per item, children nested and indented."""
+    affine_cls, _, model_cls = _models(nn)
+
+    class Scale(nn.Module):
+        def __init__(self, factor: float) -> None:
+            super().__init__()
+            self.factor = factor
+
+        def extra_repr(self) -> str:
+            return f"factor={self.factor}"
+
+    class TwoLines(nn.Module):
+        def extra_repr(self) -> str:
+            return "first=1,\nsecond=2"
+
+    class Head(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.scale = Scale(0.5)
+            self.inner = model_cls()
+            self.note = TwoLines()
+
+        def extra_repr(self) -> str:
+            return "tied=True"
+
+    see = Observer()
+    see("no children, no extra_repr", repr(affine_cls()))
+    see("extra_repr alone stays inline", repr(Scale(2.0)))
+    see("multi-line extra_repr", repr(TwoLines()))
+    see("nested children", repr(model_cls()))
+    see("extra_repr and children", repr(Head()))
+    see("str is repr", str(Head()) == repr(Head()))
+    return see.items
+
+
+def state_dict_options(nn: Any) -> Observations:
+    """state_dict(prefix=..., keep_vars=True, destination=...): prefixed keys, the Parameters themselves, in place."""
+    _, _, model_cls = _models(nn)
+    m = model_cls()
+    see = Observer()
+    see("prefix", list(m.state_dict(prefix="model.")))
+    kept = m.state_dict(keep_vars=True)
+    params = dict(m.named_parameters())
+    see("keep_vars=True gives the Parameters themselves", [kept[k] is p for k, p in params.items()])
+    see("keep_vars=True values require grad", [v.requires_grad for v in kept.values()])
+    see("buffers are the buffers themselves", kept["h0.mask"] is m.h0.mask)
+    dest: dict[str, Any] = {"other": 1}
+    out = m.h1.state_dict(destination=dest, prefix="h1.")
+    see("destination is filled and returned", (out is dest, list(dest)))
+    return see.items
+
+
+def load_state_dict_assign(nn: Any) -> Observations:
+    """load_state_dict(assign=True) keeps the given tensors as the new Parameters and buffers (requires_grad kept)."""
+    _, _, model_cls = _models(nn)
+    m = model_cls()
+    m.h1.scale.requires_grad_(False)
+    old = dict(m.named_parameters())
+    state = {
+        k: (v + 1).to(torch.float64) if v.is_floating_point() else v + 1 for k, v in model_cls().state_dict().items()
+    }
+    result = m.load_state_dict(state, assign=True)
+    see = Observer()
+    see("result", (list(result.missing_keys), list(result.unexpected_keys)))
+    see("new Parameter objects", [p is old[n] for n, p in m.named_parameters()])
+    see("still Parameters", [isinstance(p, nn.Parameter) for p in m.parameters()])
+    see("dtypes are the checkpoint's", [str(t.dtype) for t in m.state_dict().values()])
+    see("requires_grad kept from the module", [(n, p.requires_grad) for n, p in m.named_parameters()])
+    see("values", [p.detach() for p in m.parameters()])
+    see("a buffer is the given tensor", m.h0.mask is state["h0.mask"])
+    see("shares memory with the checkpoint", m.gain.data_ptr() == state["gain"].data_ptr())
+    m(torch.ones(1, 2, dtype=torch.float64)).sum().backward()
+    see("gradients reach the new Parameters", [p.grad is not None for p in m.parameters()])
+    return see.items
+
+
+def submodule_lookup(nn: Any) -> Observations:
+    """get_submodule / get_parameter / get_buffer by dotted path; bad paths raise AttributeError."""
+    _, _, model_cls = _models(nn)
+    m = model_cls()
+    see = Observer()
+    see("get_submodule", m.get_submodule("h0.proj") is m.h0.proj)
+    see("get_submodule('') is the module", m.get_submodule("") is m)
+    see("get_parameter", m.get_parameter("h1.proj.weight") is m.h1.proj.weight)
+    see("get_buffer", m.get_buffer("h0.mask") is m.h0.mask)
+    see("get_buffer of a non-persistent buffer", m.get_buffer("h0.cache") is m.h0.cache)
+    see("missing submodule", raised(lambda: m.get_submodule("h0.nothing")))
+    see("a parameter is not a submodule", raised(lambda: m.get_submodule("h0.scale")))
+    see("missing parameter", raised(lambda: m.get_parameter("h0.proj.nothing")))
+    see("a buffer is not a parameter", raised(lambda: m.get_parameter("h0.mask")))
+    see("a plain attribute is not a buffer", raised(lambda: m.get_buffer("h0.tag")))
+    see("its message names the path", error_mentions(lambda: m.get_submodule("h0.nothing"), "nothing"))
+    return see.items
+
+
+def extra_state(nn: Any) -> Observations:
+    """get_extra_state / set_extra_state: saved under '<prefix>_extra_state', restored by load_state_dict."""
+
+    class Counter(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.weight = nn.Parameter(torch.ones(2))
+            self.calls = 0
+
+        def get_extra_state(self) -> Any:
+            return {"calls": self.calls}
+
+        def set_extra_state(self, state: Any) -> None:
+            self.calls = state["calls"]
+
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.counter = Counter()
+
+    net = Net()
+    net.counter.calls = 7
+    state = net.state_dict()
+    fresh = Net()
+    fresh.load_state_dict(state)
+    see = Observer()
+    see("keys", list(state))
+    see("the extra state", state["counter._extra_state"])
+    see("restored", fresh.counter.calls)
+    missing = {k: v for k, v in state.items() if not k.endswith("_extra_state")}
+    see("strict load without it", raised(lambda: Net().load_state_dict(missing)))
+    see("strict=False reports it missing", list(Net().load_state_dict(missing, strict=False).missing_keys))
+    return see.items
+
+
 _NAMESPACE = {"namespace": "nn", "uses": ("Module", "Parameter")}
 
 ENTRIES = [
@@ -505,6 +699,12 @@ ENTRIES = [
                 to_dtype,
                 requires_grad_,
                 call_runs_forward,
+                forward_hooks,
+                module_repr,
+                state_dict_options,
+                load_state_dict_assign,
+                submodule_lookup,
+                extra_state,
             ),
         },
     ),

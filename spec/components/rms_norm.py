@@ -79,7 +79,7 @@ ENTRIES = [
         path="nn.RMSNorm",
         kind="module",
         page="rms_norm",
-        checks=(*CALL_CHECKS, "parameters", "state_dict", "init", "dtype", "stability", "errors"),
+        checks=(*CALL_CHECKS, "parameters", "state_dict", "repr", "init", "dtype", "stability", "errors"),
         examples=_module_examples(),
         stability=_stability_examples(),
         init_example=Example(init={"normalized_shape": 384}),

@@ -51,7 +51,7 @@ ENTRIES = [
         path="nn.SiLU",
         kind="module",
         page="silu",
-        checks=(*CALL_CHECKS, "parameters", "state_dict", "dtype", "stability"),
+        checks=(*CALL_CHECKS, "parameters", "state_dict", "repr", "dtype", "stability"),
         examples=_module_examples(),
         stability=_stability(),
     ),

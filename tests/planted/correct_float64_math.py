@@ -243,6 +243,9 @@ class Linear(torch.nn.Module):
     def forward(self, input: torch.Tensor) -> torch.Tensor:
         return linear(input, self.weight, self.bias)
 
+    def extra_repr(self) -> str:
+        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
 
 class LayerNorm(torch.nn.Module):
     """LayerNorm on top of :func:`layer_norm`: weight ones, bias zeros."""
@@ -263,6 +266,10 @@ class LayerNorm(torch.nn.Module):
     def forward(self, input: torch.Tensor) -> torch.Tensor:
         return layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
+    def extra_repr(self) -> str:
+        affine, bias = self.weight is not None, self.bias is not None
+        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={affine}, bias={bias}"
+
 
 class RMSNorm(torch.nn.Module):
     """RMSNorm on top of :func:`rms_norm`: weight ones."""
@@ -278,6 +285,9 @@ class RMSNorm(torch.nn.Module):
     def forward(self, input: torch.Tensor) -> torch.Tensor:
         return rms_norm(input, self.normalized_shape, self.weight, self.eps)
 
+    def extra_repr(self) -> str:
+        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.weight is not None}"
+
 
 class Softmax(torch.nn.Module):
     """Softmax along ``dim``."""
@@ -291,6 +301,9 @@ class Softmax(torch.nn.Module):
             raise NotImplementedError("Softmax without dim: torch's implicit choice is deprecated")
         return softmax(input, self.dim)
 
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
 
 class GELU(torch.nn.Module):
     """GELU, exact or with the tanh approximation."""
@@ -302,6 +315,9 @@ class GELU(torch.nn.Module):
     def forward(self, input: torch.Tensor) -> torch.Tensor:
         return gelu(input, self.approximate)
 
+    def extra_repr(self) -> str:
+        return f"approximate={self.approximate!r}"
+
 
 class Dropout(torch.nn.Module):
     """Dropout on top of :func:`dropout`, active in training mode only."""
@@ -310,10 +326,13 @@ class Dropout(torch.nn.Module):
         super().__init__()
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"dropout probability must be in [0, 1], got {p}")
-        self.p = p
+        self.p, self.inplace = p, inplace
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
         return dropout(input, self.p, self.training)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}, inplace={self.inplace}"
 
 
 class CrossEntropyLoss(torch.nn.Module):
