@@ -48,17 +48,20 @@ def test_linear(benchmark: Any, width: int) -> None:
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-def test_layer_norm(benchmark: Any, width: int) -> None:
+@pytest.mark.parametrize("norm", ["LayerNorm", "RMSNorm"])
+def test_norm(benchmark: Any, norm: str, width: int) -> None:
     x = _grad_input(B, T, width)
-    steps = {name: _fwd_bwd(cls(width), x) for name, cls in _get("nn.LayerNorm").items()}
-    run_interleaved(benchmark, f"LayerNorm C={width}", steps)
+    steps = {name: _fwd_bwd(cls(width), x) for name, cls in _get(f"nn.{norm}").items()}
+    run_interleaved(benchmark, f"{norm} C={width}", steps)
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-def test_gelu(benchmark: Any, width: int) -> None:
+@pytest.mark.parametrize("activation", ["GELU", "SiLU"])
+def test_activation(benchmark: Any, activation: str, width: int) -> None:
+    # The MLP's hidden width 4C (SwiGLU's gate is 8C/3 wide in the model; 4C here to compare the two).
     x = _grad_input(B, T, 4 * width)
-    steps = {name: _fwd_bwd(cls(), x) for name, cls in _get("nn.GELU").items()}
-    run_interleaved(benchmark, f"GELU C={4 * width}", steps)
+    steps = {name: _fwd_bwd(cls(), x) for name, cls in _get(f"nn.{activation}").items()}
+    run_interleaved(benchmark, f"{activation} C={4 * width}", steps)
 
 
 def test_softmax(benchmark: Any) -> None:
@@ -128,3 +131,12 @@ def test_adamw_step(benchmark: Any, width: int) -> None:
     # Each side updates its own copy of the same parameters.
     opts = {name: cls(_gpt_sized_params(width), lr=1e-3, weight_decay=0.1) for name, cls in _get("optim.AdamW").items()}
     run_interleaved(benchmark, f"AdamW step 4 layers C={width}", {name: opt.step for name, opt in opts.items()})
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_sgd_momentum_step(benchmark: Any, width: int) -> None:
+    opts = {
+        name: cls(_gpt_sized_params(width), lr=1e-2, momentum=0.9, nesterov=True, weight_decay=1e-4)
+        for name, cls in _get("optim.SGD").items()
+    }
+    run_interleaved(benchmark, f"SGD step 4 layers C={width}", {name: opt.step for name, opt in opts.items()})

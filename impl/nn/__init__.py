@@ -1,6 +1,6 @@
 """Modules and parameters, laid out like ``torch.nn``."""
 
-from impl.nn import functional, init, utils
+from impl.nn import functional, init, parallel, utils
 from impl.nn.container import ModuleDict, ModuleList, Sequential
 from impl.nn.cross_entropy import CrossEntropyLoss
 from impl.nn.dropout import Dropout
@@ -33,5 +33,6 @@ __all__ = [
     "Softmax",
     "functional",
     "init",
+    "parallel",
     "utils",
 ]
