@@ -3,6 +3,7 @@
 Usage::
 
     python -m impl.train [--config FILE] [--set section.key=value ...] [--resume | --overwrite]
+    torchrun --nproc_per_node N -m impl.train [...]     # N processes, data-parallel (gloo on the CPU, NCCL on GPUs)
 
 The configuration is ``impl/configs/default.toml`` (nanoGPT's CPU "baby GPT" on Tiny Shakespeare), with ``--config``
 laid over it and then each ``--set``. Every ``eval_interval`` iterations (and at the end) the loss on both splits is
@@ -14,6 +15,11 @@ Ctrl-C stops the run after the step in progress and writes a checkpoint there, s
 iteration (a second Ctrl-C quits at once, without one); a reader of the log that closes the pipe (``| head``) stops
 it the same way, exit status 141. A loss that is not finite stops the run with an error that names the iteration;
 the last checkpoint, written before it, is kept.
+
+Under ``torchrun`` every process draws the same N × batch_size windows per micro-batch and computes on its own
+batch_size of them; gradients are averaged over the processes, so the run takes the steps of one process with
+batch_size N × batch_size (up to rounding). Rank 0 prints and writes the checkpoints; they hold every rank's random
+state, so such a run resumes exactly too (with the same N).
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterable
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +45,8 @@ from impl import checkpoint
 from impl.config import Config, ConfigError, TrainConfig, device_of, load_config
 from impl.data import BatchSampler, load_text, train_val_split
 from impl.gpt import GPT, Components
+from impl.nn.parallel import DistributedDataParallel
+from impl.ranks import Ranks, join
 from impl.stdout import CLOSED_STATUS, write_line
 from impl.tokenizer import CharTokenizer
 from nnresolve import MissingComponent
@@ -139,7 +148,7 @@ def lr_at(it: int, cfg: TrainConfig) -> float:
 
 
 def train_step(
-    model: GPT,
+    model: GPT | DistributedDataParallel,
     optimizer: Any,
     clip_grad_norm_: Any,
     batches: Iterable[tuple[torch.Tensor, torch.Tensor]],
@@ -160,9 +169,12 @@ def train_step(
     if not batches:
         raise ValueError("train_step needs at least one (x, y) micro-batch")
     total = 0.0
-    for x, y in batches:
-        _, loss = model(x, y)
-        (loss / len(batches)).backward()
+    for i, (x, y) in enumerate(batches):
+        # Data-parallel: average the gradients once, with the last micro-batch's backward.
+        last = i == len(batches) - 1
+        with nullcontext() if last or not hasattr(model, "no_sync") else model.no_sync():
+            _, loss = model(x, y)
+            (loss / len(batches)).backward()
         total += float(loss.item())
     if grad_clip > 0:
         clip_grad_norm_([p for g in optimizer.param_groups for p in g["params"]], grad_clip)
@@ -170,12 +182,45 @@ def train_step(
     return total / len(batches)
 
 
-def rng_states(device: torch.device, sampler: torch.Generator) -> dict[str, torch.Tensor]:
-    """What a resumed run needs to draw the same dropout masks and batches: torch's generators and the sampler's."""
-    states = {"torch": torch.get_rng_state(), "sampler": sampler.get_state()}
+def rng_states(device: torch.device, sampler: torch.Generator, ranks: Ranks | None = None) -> dict[str, torch.Tensor]:
+    """What a resumed run needs to draw the same dropout masks and batches: torch's generators and the sampler's.
+
+    In a run of several processes the sampler's state is the same on every rank; torch's generators (the dropout
+    masks) are each rank's own: rank r's are stored as ``"torch.rank<r>"`` (and ``"cuda.rank<r>"``), rank 0's
+    under the plain names. Every rank must call this (it gathers the states).
+    """
+    own = {"torch": torch.get_rng_state()}
     if device.type == "cuda":
-        states["cuda"] = torch.cuda.get_rng_state(device)
+        own["cuda"] = torch.cuda.get_rng_state(device)
+    states = {"sampler": sampler.get_state()}
+    for rank, theirs in enumerate((ranks or Ranks()).gather(own)):
+        states.update({name + _rank_suffix(rank): state for name, state in theirs.items()})
     return states
+
+
+def _rank_suffix(rank: int) -> str:
+    return "" if rank == 0 else f".rank{rank}"
+
+
+def _restore_rng(
+    rng_state: dict[str, torch.Tensor], device: torch.device, sampler: torch.Generator, ranks: Ranks, seed: int
+) -> None:
+    """Set this rank's generators from a checkpoint's states (see :func:`rng_states`)."""
+    saved_world = 1 + sum(name.startswith("torch.rank") for name in rng_state)
+    if saved_world != ranks.world and ranks.main:
+        print(
+            f"warning: the checkpoint was written by a run of {saved_world} process(es) and resumes in {ranks.world}: "
+            "each step now draws a batch of another size, so the run is no longer the uninterrupted one's",
+            file=sys.stderr,
+        )
+    suffix = _rank_suffix(ranks.rank)
+    if "torch" + suffix in rng_state:
+        torch.set_rng_state(rng_state["torch" + suffix])  # dropout masks on the CPU
+    else:
+        torch.manual_seed(seed + ranks.rank)  # a rank the checkpoint's run did not have
+    if device.type == "cuda" and "cuda" + suffix in rng_state:
+        torch.cuda.set_rng_state(rng_state["cuda" + suffix], device)  # dropout masks on the GPU
+    sampler.set_state(rng_state["sampler"])  # batch offsets
 
 
 @torch.no_grad()
@@ -232,6 +277,12 @@ def _check_writable(out_dir: Path) -> None:
 def train(cfg: Config, resume: bool = False, progress: bool = True, overwrite: bool = False) -> dict[str, Any]:
     """Train as ``cfg`` says; returns the summary that is also written to ``out_dir/summary.json``.
 
+    Started by ``torchrun --nproc_per_node N``, the N processes train one model data-parallel: each step draws
+    N × batch_size windows (the same on every rank), rank r computes on the r-th batch_size of them, and the
+    gradients are averaged (:class:`impl.nn.parallel.DistributedDataParallel`), so the run takes the steps that one
+    process with batch_size N × batch_size would (up to rounding). Rank 0 prints and writes the checkpoints, which
+    hold every rank's random state.
+
     A fresh run (not ``resume``) refuses an ``out_dir`` that holds a checkpoint unless ``overwrite`` is given: its
     first checkpoint would replace that one. Every checkpoint removes ``summary.json``, which is written again when
     the run ends: the summary beside a checkpoint is always that checkpoint's run, finished.
@@ -240,7 +291,21 @@ def train(cfg: Config, resume: bool = False, progress: bool = True, overwrite: b
     ``val_ppl`` (``exp(val_loss)``), ``wall_s`` (this run, start to finish), ``ms_per_iter`` and ``tokens_per_s``
     (over this run's optimizer steps alone; None if it took none) and ``n_params`` (the tied matrix counted once).
     """
+    ranks = join(device_of(cfg.train.device, "train.device"))
+    try:
+        return _train(cfg, resume, progress and ranks.main, overwrite, ranks)
+    finally:
+        ranks.close()
+
+
+def _quiet(line: str, write: Any = None) -> bool:
+    """write_line for ranks other than 0: they print nothing, and their reader never goes."""
+    return True
+
+
+def _train(cfg: Config, resume: bool, progress: bool, overwrite: bool, ranks: Ranks) -> dict[str, Any]:
     t_start = time.perf_counter()
+    say = write_line if ranks.main else _quiet
     tc = cfg.train
     # checked here, not in the config itself, so that a checkpoint written with such settings still loads
     if tc.min_lr > tc.learning_rate:
@@ -248,10 +313,10 @@ def train(cfg: Config, resume: bool = False, progress: bool = True, overwrite: b
             f"train.min_lr ({tc.min_lr!r}) is above train.learning_rate ({tc.learning_rate!r}): the schedule decays "
             "from learning_rate to min_lr, so a lower learning_rate needs a lower min_lr too"
         )
-    device = device_of(tc.device, "train.device")
+    device = ranks.device
     out_dir = Path(tc.out_dir)
     nn = Components.from_config(cfg.components)
-    if not write_line(nn.table()):
+    if not say(nn.table()):
         raise ReaderGone(None, out_dir)
 
     try:
@@ -304,32 +369,38 @@ def train(cfg: Config, resume: bool = False, progress: bool = True, overwrite: b
     _check_writable(out_dir)
 
     torch.manual_seed(tc.seed)
-    sampler = BatchSampler(train_data, cfg.model.block_size, tc.batch_size, torch.Generator().manual_seed(tc.seed))
-    model = checkpoint.build_model(cfg, tokenizer.vocab_size, nn).to(device)  # initialised on the CPU, then moved
-    groups = model.optim_groups(tc.weight_decay)
+    # Every rank draws the whole step's windows from one generator, seeded alike, and computes on its share.
+    global_batch = tc.batch_size * ranks.world
+    sampler = BatchSampler(train_data, cfg.model.block_size, global_batch, torch.Generator().manual_seed(tc.seed))
+    share = slice(ranks.rank * tc.batch_size, (ranks.rank + 1) * tc.batch_size)
+    gpt = checkpoint.build_model(cfg, tokenizer.vocab_size, nn).to(device)  # initialised on the CPU, then moved
+    if ranks.rank > 0:
+        torch.manual_seed(tc.seed + ranks.rank)  # dropout masks of its own
+    groups = gpt.optim_groups(tc.weight_decay)
     optimizer = nn.AdamW(groups, lr=tc.learning_rate, betas=(tc.beta1, tc.beta2))
     if resume:
-        model.load_state_dict(weights)
+        gpt.load_state_dict(weights)
         optimizer.load_state_dict(optimizer_state)
-        torch.set_rng_state(rng_state["torch"])  # dropout masks on the CPU
-        if device.type == "cuda" and "cuda" in rng_state:
-            torch.cuda.set_rng_state(rng_state["cuda"], device)  # dropout masks on the GPU
-        sampler.generator.set_state(rng_state["sampler"])  # batch offsets
-    if not write_line(
-        f"{model.num_params():,} parameters; {len(train_data):,} train / {len(val_data):,} val tokens; "
-        f"training on {device}"
+        _restore_rng(rng_state, device, sampler.generator, ranks, tc.seed)
+    model = DistributedDataParallel(gpt) if ranks.world > 1 else gpt
+    on = f"{device}" if ranks.world == 1 else f"{ranks.world} processes ({device.type}), {tc.batch_size} windows each"
+    if not say(
+        f"{gpt.num_params():,} parameters; {len(train_data):,} train / {len(val_data):,} val tokens; training on {on}"
     ):
         raise ReaderGone(None, out_dir)
 
     def save(it: int) -> None:
+        states = rng_states(device, sampler.generator, ranks)  # every rank takes part
+        if not ranks.main:
+            return
         checkpoint.save_checkpoint(
             out_dir,
             iteration=it,
-            model_state=model.state_dict(),
+            model_state=gpt.state_dict(),
             config=cfg.to_dict(),
             vocab=tokenizer.chars,
             optimizer_state=optimizer.state_dict(),
-            rng_state=rng_states(device, sampler.generator),
+            rng_state=states,
             history=history,
             text_sha256=digest,
         )
@@ -337,7 +408,7 @@ def train(cfg: Config, resume: bool = False, progress: bool = True, overwrite: b
         # replaces, or one that --resume takes further) it would describe another, so it goes until this one ends
         (out_dir / "summary.json").unlink(missing_ok=True)
 
-    tokens_per_iter = tc.grad_accum_steps * tc.batch_size * cfg.model.block_size
+    tokens_per_iter = tc.grad_accum_steps * global_batch * cfg.model.block_size
     train_s = 0.0
     it = start_iter
     saved_at = start_iter if resume else None
@@ -346,10 +417,10 @@ def train(cfg: Config, resume: bool = False, progress: bool = True, overwrite: b
     with _StopRequest() as stop:
         while True:
             if it % tc.eval_interval == 0 or it == tc.max_iters:
-                losses = estimate_loss(model, {"train": train_data, "val": val_data}, cfg)
+                losses = estimate_loss(gpt, {"train": train_data, "val": val_data}, cfg)  # alike on every rank
                 history["eval"].append([it, losses["train"], losses["val"]])
                 line = f"iter {it}: train loss {losses['train']:.4f}, val loss {losses['val']:.4f}"
-                if not write_line(line, bar.write):
+                if not say(line, bar.write):
                     stop.requested = stop.reader_gone = True  # the checkpoint below is still written
                 if it > start_iter or it == tc.max_iters:
                     save(it)
@@ -358,12 +429,13 @@ def train(cfg: Config, resume: bool = False, progress: bool = True, overwrite: b
                 break
             t0 = time.perf_counter()
             lr = lr_at(it, tc)
-            batches = [sampler() for _ in range(tc.grad_accum_steps)]
-            loss_f = train_step(model, optimizer, nn.clip_grad_norm_, batches, lr=lr, grad_clip=tc.grad_clip)
+            batches = [(x[share], y[share]) for x, y in (sampler() for _ in range(tc.grad_accum_steps))]
+            loss = train_step(model, optimizer, nn.clip_grad_norm_, batches, lr=lr, grad_clip=tc.grad_clip)
+            loss_f = ranks.mean(loss)  # the whole step's loss, the same on every rank
             train_s += time.perf_counter() - t0
             if not math.isfinite(loss_f):
                 bar.close()
-                if saved_at is not None:  # beside this run's checkpoint: the curve up to the step that diverged
+                if saved_at is not None and ranks.main:  # beside this run's checkpoint: the curve up to the step
                     _plot(history, out_dir / "loss.png")
                 raise Diverged(it, loss_f, lr, out_dir, saved_at, tc.grad_clip)
             history["loss"].append(loss_f)
@@ -372,14 +444,14 @@ def train(cfg: Config, resume: bool = False, progress: bool = True, overwrite: b
             if it % 10 == 0 or it == tc.max_iters:
                 done = it - start_iter
                 bar.set_postfix(loss=f"{loss_f:.4f}", tok_s=f"{done * tokens_per_iter / train_s:,.0f}", refresh=False)
-            if stop.requested:
+            if ranks.any(stop.requested):  # every rank stops at the same step
                 bar.close()
                 save(it)
-                _plot(history, out_dir / "loss.png")
+                if ranks.main:
+                    _plot(history, out_dir / "loss.png")
                 raise ReaderGone(it, out_dir) if stop.reader_gone else Interrupted(it, out_dir)
     bar.close()
 
-    _plot(history, out_dir / "loss.png")
     steps = it - start_iter  # timings cover this run's steps only (not evaluation or checkpointing)
     summary = {
         "iters": it,
@@ -389,10 +461,12 @@ def train(cfg: Config, resume: bool = False, progress: bool = True, overwrite: b
         "wall_s": time.perf_counter() - t_start,
         "ms_per_iter": 1000.0 * train_s / steps if steps else None,
         "tokens_per_s": steps * tokens_per_iter / train_s if steps else None,
-        "n_params": model.num_params(),
+        "n_params": gpt.num_params(),
     }
-    checkpoint.atomic_write(out_dir / "summary.json", (json.dumps(summary, indent=2) + "\n").encode())
-    write_line(json.dumps(summary, indent=2))  # written to summary.json already: a reader gone by now loses nothing
+    if ranks.main:
+        _plot(history, out_dir / "loss.png")
+        checkpoint.atomic_write(out_dir / "summary.json", (json.dumps(summary, indent=2) + "\n").encode())
+    say(json.dumps(summary, indent=2))  # written to summary.json already: a reader gone by now loses nothing
     return summary
 
 

@@ -6,18 +6,27 @@ Each test spawns two processes that join a gloo group over localhost; an asserti
 
 from __future__ import annotations
 
+import functools
+import gc
+import json
+import os
 import socket
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
+from safetensors.torch import load_file
 
+from impl import checkpoint, train
+from impl.checkpoint import MODEL_FILE
 from impl.gpt import GPT, Components, GPTConfig
 from impl.nn import Linear, Module
 from impl.nn.parallel import DistributedDataParallel
+from tests.test_train import tiny_config
 
 WORLD = 2
 CONFIG = GPTConfig(block_size=8, vocab_size=17, n_layer=1, n_head=2, n_embd=16, dropout=0.0)
@@ -34,6 +43,9 @@ def _worker(rank: int, port: int, body: Callable[[int], None]) -> None:
     dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=WORLD)
     try:
         body(rank)
+        # torch's DDP must be gone before its process group: its reducer aborts the process otherwise.
+        gc.collect()
+        dist.barrier()
     finally:
         dist.destroy_process_group()
 
@@ -142,3 +154,37 @@ def test_a_parameter_without_a_gradient_is_reported_at_the_next_forward() -> Non
 def test_without_a_process_group_the_error_says_how_to_start_one() -> None:
     with pytest.raises(RuntimeError, match="init_process_group"):
         DistributedDataParallel(Linear(2, 2))
+
+
+def _train_as_rank(rank: int, out_dir: Path, text: Path, sets: tuple[str, ...], resume: bool = False) -> None:
+    os.environ.update(WORLD_SIZE=str(WORLD), RANK=str(rank), LOCAL_RANK=str(rank))  # as torchrun sets them
+    train.train(tiny_config(out_dir, text, *sets), resume=resume, progress=False)
+
+
+def _train_in_two(out_dir: Path, text: Path, *sets: str, resume: bool = False) -> None:
+    _spawn(functools.partial(_train_as_rank, out_dir=out_dir, text=text, sets=sets, resume=resume))
+
+
+def test_two_processes_take_the_steps_of_one_with_twice_the_batch(tmp_path: Path, small_text: Path) -> None:
+    sets = ("train.max_iters=4", "train.grad_accum_steps=2")
+    _train_in_two(tmp_path / "two", small_text, *sets)
+    train.train(tiny_config(tmp_path / "one", small_text, *sets, "train.batch_size=8"), progress=False)
+    a, b = load_file(tmp_path / "one" / MODEL_FILE), load_file(tmp_path / "two" / MODEL_FILE)
+    for name in a:
+        torch.testing.assert_close(b[name], a[name], msg=name)
+    history = [checkpoint.read_train_state(tmp_path / d, 4)[2]["loss"] for d in ("one", "two")]
+    assert history[1] == pytest.approx(history[0], rel=1e-5)  # the loss of the whole step, both ranks' shares
+    summary = json.loads((tmp_path / "two" / "summary.json").read_text())
+    assert summary["tokens_per_s"] == pytest.approx(2 * 2 * 4 * 16 * 1000 / summary["ms_per_iter"])
+
+
+def test_a_two_process_run_resumes_exactly_with_dropout(tmp_path: Path, small_text: Path) -> None:
+    common = ("model.dropout=0.2", "train.eval_interval=2")
+    _train_in_two(tmp_path / "straight", small_text, *common, "train.max_iters=4")
+    _train_in_two(tmp_path / "split", small_text, *common, "train.max_iters=2")
+    _train_in_two(tmp_path / "split", small_text, *common, "train.max_iters=4", resume=True)
+    a, b = load_file(tmp_path / "straight" / MODEL_FILE), load_file(tmp_path / "split" / MODEL_FILE)
+    assert all(torch.equal(b[name], a[name]) for name in a)
+    rng = checkpoint.read_train_state(tmp_path / "split", 4)[1]
+    assert sorted(rng) == ["sampler", "torch", "torch.rank1"]
+    assert not torch.equal(rng["torch"], rng["torch.rank1"])  # each rank's own dropout masks
