@@ -28,6 +28,7 @@ import argparse
 import io
 import json
 import math
+import os
 import signal
 import sys
 import tempfile
@@ -103,7 +104,8 @@ class _StopRequest:
 
     Outside the main thread a handler cannot be installed; Ctrl-C then keeps its usual effect."""
 
-    def __init__(self) -> None:
+    def __init__(self, announce: bool = True) -> None:
+        self.announce = announce  # only rank 0 of a data-parallel run says it is stopping
         self.requested = False
         self.reader_gone = False
         self._installed = False
@@ -124,6 +126,8 @@ class _StopRequest:
         if self.requested:
             raise KeyboardInterrupt
         self.requested = True
+        if not self.announce:
+            return
         # tqdm.write clears the progress bar's line first and redraws the bar below
         tqdm.write(
             "interrupt: stopping after this step, with a checkpoint (Ctrl-C again quits without one)", sys.stderr
@@ -414,7 +418,7 @@ def _train(cfg: Config, resume: bool, progress: bool, overwrite: bool, ranks: Ra
     saved_at = start_iter if resume else None
     losses: dict[str, float] = {}
     bar = tqdm(total=tc.max_iters, initial=it, desc="train", disable=not progress, dynamic_ncols=True)
-    with _StopRequest() as stop:
+    with _StopRequest(announce=ranks.main) as stop:
         while True:
             if it % tc.eval_interval == 0 or it == tc.max_iters:
                 losses = estimate_loss(gpt, {"train": train_data, "val": val_data}, cfg)  # alike on every rank
@@ -512,7 +516,8 @@ def main(argv: list[str] | None = None) -> int:
         cfg = resolve_config(args.config, args.set, args.resume)
         train(cfg, resume=args.resume, progress=not args.no_progress, overwrite=args.overwrite)
     except Interrupted as exc:
-        print(exc, file=sys.stderr)
+        if os.environ.get("RANK", "0") == "0":  # under torchrun every rank stops; rank 0 says where
+            print(exc, file=sys.stderr)
         return 130  # 128 + SIGINT, as a shell reports a process that Ctrl-C ended
     except ReaderGone as exc:
         print(exc, file=sys.stderr)
