@@ -178,7 +178,9 @@ def test_two_processes_take_the_steps_of_one_with_twice_the_batch(tmp_path: Path
     assert summary["tokens_per_s"] == pytest.approx(2 * 2 * 4 * 16 * 1000 / summary["ms_per_iter"])
 
 
-def test_a_two_process_run_resumes_exactly_with_dropout(tmp_path: Path, small_text: Path) -> None:
+def test_a_two_process_run_resumes_exactly_with_dropout(
+    tmp_path: Path, small_text: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     common = ("model.dropout=0.2", "train.eval_interval=2")
     _train_in_two(tmp_path / "straight", small_text, *common, "train.max_iters=4")
     _train_in_two(tmp_path / "split", small_text, *common, "train.max_iters=2")
@@ -188,3 +190,8 @@ def test_a_two_process_run_resumes_exactly_with_dropout(tmp_path: Path, small_te
     rng = checkpoint.read_train_state(tmp_path / "split", 4)[1]
     assert sorted(rng) == ["sampler", "torch", "torch.rank1"]
     assert not torch.equal(rng["torch"], rng["torch.rank1"])  # each rank's own dropout masks
+
+    # Resumed in one process it goes on, saying the batch is no longer the same.
+    train.train(tiny_config(tmp_path / "split", small_text, *common, "train.max_iters=6"), resume=True, progress=False)
+    assert "written by a run of 2 process(es) and resumes in 1" in capsys.readouterr().err
+    assert checkpoint.read_model(tmp_path / "split")[3] == 6
