@@ -18,7 +18,7 @@ import sys
 from typing import Any
 
 from conformance.model_checks import MODEL_CHECKS, check_model
-from conformance.stdout import CLOSED_STATUS, Stdout
+from conformance.stdout import print_results
 from nnresolve import describe_exception
 
 
@@ -64,13 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     except (ImportError, AttributeError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    out = Stdout()
-    for result in results:
-        out.print(result)
-    bad = {"failed", "unsupported"} if args.strict else {"failed"}
-    ok = not any(r.status in bad for r in results)
-    out.print("PASSED" if ok else "FAILED")
-    return CLOSED_STATUS if out.closed else 0 if ok else 1
+    return print_results(results, args.strict)
 
 
 if __name__ == "__main__":
