@@ -1,5 +1,5 @@
 """This process's place in a data-parallel training run: its rank, the world size, and the few collectives training
-needs (a mean loss, a stop flag shared by all, every rank's random states for a checkpoint).
+needs (a mean loss, a sum of evaluation losses, a stop flag shared by all, every rank's random states for a checkpoint).
 
 ``torchrun --nproc_per_node N -m impl.train`` starts N processes and tells each its place through the environment
 (``RANK``, ``LOCAL_RANK``, ``WORLD_SIZE``, ``MASTER_ADDR``, ``MASTER_PORT``). Without those variables (or with a
@@ -32,13 +32,17 @@ class Ranks:
         """Whether this is rank 0, the one that prints and writes checkpoints."""
         return self.rank == 0
 
-    def mean(self, value: float) -> float:
-        """The mean of ``value`` over the ranks (the same float on every rank)."""
+    def sum(self, value: float) -> float:
+        """The sum of ``value`` over the ranks (the same float on every rank)."""
         if self.world == 1:
             return value
         t = torch.tensor([value], dtype=torch.float64, device=self.device)
         dist.all_reduce(t)
-        return float(t.item()) / self.world
+        return float(t.item())
+
+    def mean(self, value: float) -> float:
+        """The mean of ``value`` over the ranks (the same float on every rank)."""
+        return self.sum(value) / self.world
 
     def any(self, flag: bool) -> bool:
         """Whether ``flag`` is set on any rank (so that every rank stops at the same iteration)."""

@@ -228,17 +228,26 @@ def _restore_rng(
 
 
 @torch.no_grad()
-def estimate_loss(model: GPT, splits: dict[str, torch.Tensor], cfg: Config) -> dict[str, float]:
+def estimate_loss(
+    model: GPT, splits: dict[str, torch.Tensor], cfg: Config, ranks: Ranks | None = None
+) -> dict[str, float]:
     """Mean loss over ``eval_iters`` batches of each split, in eval mode.
 
     The batches come from a generator of their own, seeded the same at every evaluation, so evaluating neither
-    disturbs the training batches (resuming stays exact) nor adds batch-to-batch noise between evaluations.
+    disturbs the training batches (resuming stays exact) nor adds batch-to-batch noise between evaluations. Over
+    several ranks each batch holds world × batch_size windows, and each rank scores its own share of them, as in
+    training: N ranks estimate exactly what one process with batch N·B would, each at one process's cost.
     """
+    ranks = ranks or Ranks()
+    batch = cfg.train.batch_size
+    share = slice(ranks.rank * batch, (ranks.rank + 1) * batch)
     model.eval()
     out = {}
     for name, data in splits.items():
-        sampler = BatchSampler(data, cfg.model.block_size, cfg.train.batch_size, torch.Generator().manual_seed(0))
-        out[name] = sum(model(*sampler())[1].item() for _ in range(cfg.train.eval_iters)) / cfg.train.eval_iters
+        generator = torch.Generator().manual_seed(0)
+        sampler = BatchSampler(data, cfg.model.block_size, batch * ranks.world, generator)
+        own = sum(model(x[share], y[share])[1].item() for x, y in (sampler() for _ in range(cfg.train.eval_iters)))
+        out[name] = ranks.mean(own) / cfg.train.eval_iters
     model.train()
     return out
 
@@ -421,7 +430,7 @@ def _train(cfg: Config, resume: bool, progress: bool, overwrite: bool, ranks: Ra
     with _StopRequest(announce=ranks.main) as stop:
         while True:
             if it % tc.eval_interval == 0 or it == tc.max_iters:
-                losses = estimate_loss(gpt, {"train": train_data, "val": val_data}, cfg)  # alike on every rank
+                losses = estimate_loss(gpt, {"train": train_data, "val": val_data}, cfg, ranks)
                 history["eval"].append([it, losses["train"], losses["val"]])
                 line = f"iter {it}: train loss {losses['train']:.4f}, val loss {losses['val']:.4f}"
                 if not say(line, bar.write):

@@ -154,8 +154,11 @@ def test_two_processes_take_the_steps_of_one_with_twice_the_batch(tmp_path: Path
     a, b = load_file(tmp_path / "one" / MODEL_FILE), load_file(tmp_path / "two" / MODEL_FILE)
     for name in a:
         torch.testing.assert_close(b[name], a[name], msg=name)
-    history = [checkpoint.read_train_state(tmp_path / d, 4)[2]["loss"] for d in ("one", "two")]
-    assert history[1] == pytest.approx(history[0], rel=1e-5)  # the loss of the whole step, both ranks' shares
+    history = [checkpoint.read_train_state(tmp_path / d, 4)[2] for d in ("one", "two")]
+    assert history[1]["loss"] == pytest.approx(history[0]["loss"], rel=1e-5)  # the whole step's, both shares
+    # evaluation split between the ranks (each scores every other batch) gives one process's estimate
+    evals = [[v for row in h["eval"] for v in row] for h in history]
+    assert len(evals[1]) == 6 and evals[1] == pytest.approx(evals[0], rel=1e-5)
     summary = json.loads((tmp_path / "two" / "summary.json").read_text())
     assert summary["tokens_per_s"] == pytest.approx(2 * 2 * 4 * 16 * 1000 / summary["ms_per_iter"])
 

@@ -22,6 +22,8 @@ from impl import checkpoint, evaluate, sample, train
 from impl.checkpoint import MODEL_FILE, load_model, read_model
 from impl.config import Config, ConfigError, load_config
 from impl.data import load_text
+from impl.gpt import GPT, GPTConfig
+from impl.ranks import Ranks
 
 TINY = [
     "model.n_layer=1",
@@ -49,6 +51,39 @@ def test_lr_schedule_warms_up_then_decays_to_min() -> None:
     assert train.lr_at(5000, cfg) == pytest.approx(1e-4)
     lrs = [train.lr_at(i, cfg) for i in range(100, 2001)]
     assert all(a >= b for a, b in itertools.pairwise(lrs))
+
+
+class _RanksOf(Ranks):
+    """Rank ``rank`` of ``world``, whose sum over the ranks adds what the other ranks are given to hold."""
+
+    def __init__(self, rank: int, world: int, others: float = 0.0) -> None:
+        super().__init__(rank=rank, world=world)
+        object.__setattr__(self, "others", others)
+
+    def sum(self, value: float) -> float:
+        return value + self.others  # type: ignore[attr-defined, no-any-return]
+
+
+def test_evaluation_over_ranks_scores_each_ranks_share_as_one_process_with_their_batch(
+    tmp_path: Path, small_text: Path
+) -> None:
+    cfg = tiny_config(tmp_path, small_text, "train.eval_iters=5")  # batch_size 4
+    data = torch.randint(17, (500,), generator=torch.Generator().manual_seed(0))
+    torch.manual_seed(0)
+    model = GPT(GPTConfig(block_size=16, vocab_size=17, n_layer=1, n_head=2, n_embd=16))
+    batches: list[int] = []
+    model.register_forward_hook(lambda _m, args, _out: batches.append(len(args[0])))
+    one = train.estimate_loss(
+        model, {"val": data}, tiny_config(tmp_path, small_text, "train.eval_iters=5", "train.batch_size=8")
+    )["val"]
+    partial = []
+    for rank in (0, 1):
+        batches.clear()
+        partial.append(train.estimate_loss(model, {"val": data}, cfg, _RanksOf(rank, 2))["val"] * 2 * 5)  # its sum
+        assert batches == [4] * 5  # its own half of each batch of 8
+    assert sum(partial) / 10 == pytest.approx(one, rel=1e-6)
+    assert partial[0] != pytest.approx(partial[1])  # the ranks scored different windows
+    assert train.estimate_loss(model, {"val": data}, cfg, _RanksOf(1, 2, partial[0]))["val"] == pytest.approx(one)
 
 
 @pytest.mark.parametrize("components", ["impl", "torch"])
