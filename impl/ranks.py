@@ -32,6 +32,10 @@ class Ranks:
         """Whether this is rank 0, the one that prints and writes checkpoints."""
         return self.rank == 0
 
+    def share(self, batch_size: int) -> slice:
+        """This rank's rows of a batch of ``world * batch_size``: the ``rank``-th run of ``batch_size``."""
+        return slice(self.rank * batch_size, (self.rank + 1) * batch_size)
+
     def sum(self, value: float) -> float:
         """The sum of ``value`` over the ranks (the same float on every rank)."""
         if self.world == 1:

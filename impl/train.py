@@ -240,7 +240,7 @@ def estimate_loss(
     """
     ranks = ranks or Ranks()
     batch = cfg.train.batch_size
-    share = slice(ranks.rank * batch, (ranks.rank + 1) * batch)
+    share = ranks.share(batch)
     model.eval()
     out = {}
     for name, data in splits.items():
@@ -385,7 +385,7 @@ def _train(cfg: Config, resume: bool, progress: bool, overwrite: bool, ranks: Ra
     # Every rank draws the whole step's windows from one generator, seeded alike, and computes on its share.
     global_batch = tc.batch_size * ranks.world
     sampler = BatchSampler(train_data, cfg.model.block_size, global_batch, torch.Generator().manual_seed(tc.seed))
-    share = slice(ranks.rank * tc.batch_size, (ranks.rank + 1) * tc.batch_size)
+    share = ranks.share(tc.batch_size)
     gpt = checkpoint.build_model(cfg, tokenizer.vocab_size, nn).to(device)  # initialised on the CPU, then moved
     if ranks.rank > 0:
         torch.manual_seed(tc.seed + ranks.rank)  # dropout masks of its own

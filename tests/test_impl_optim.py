@@ -16,7 +16,7 @@ import torch.nn.utils as tutils
 from impl.nn.parameter import Parameter
 from impl.nn.utils import clip_grad_norm_
 from impl.optim import SGD, Adam, AdamW, lr_scheduler
-from impl.optim import adam as adam_module
+from impl.optim import blocks as blocks_module
 from impl.optim.optimizer import Optimizer
 
 # --------------------------------------------------------------------------- helpers
@@ -88,16 +88,16 @@ SETTINGS: list[dict[str, Any]] = [
 
 
 @pytest.fixture(params=["one block", "blocks of 4"])
-def adamw_block(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    """AdamW's update runs in blocks of ``_BLOCK`` elements once it spans ``_MIN_BLOCKS`` of them; these tests'
+def update_blocks(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Adam's and SGD's updates run in blocks of ``_BLOCK`` elements once it spans ``_MIN_BLOCKS`` of them; these tests'
     tensors fit one block unless it is cut to 4 elements, which slices every parameter into pieces that straddle
     block boundaries."""
     if request.param == "blocks of 4":
-        monkeypatch.setattr(adam_module, "_BLOCK", 4)
-        assert sum(math.prod(s) for s in SHAPES) > adam_module._MIN_BLOCKS * 4
+        monkeypatch.setattr(blocks_module, "BLOCK", 4)
+        assert sum(math.prod(s) for s in SHAPES) > blocks_module.MIN_BLOCKS * 4
 
 
-@pytest.mark.usefixtures("adamw_block")
+@pytest.mark.usefixtures("update_blocks")
 @pytest.mark.parametrize("kwargs", SETTINGS)
 @pytest.mark.parametrize("layout", ["flat", "groups"])
 @pytest.mark.parametrize("none_every", [None, 3])
@@ -112,7 +112,7 @@ def test_adamw_trajectory_is_bitwise_torch_foreach(kwargs: dict[str, Any], layou
         _state_equal(our_opt.state[p_ours], ref_opt.state[p_ref])
 
 
-@pytest.mark.usefixtures("adamw_block")
+@pytest.mark.usefixtures("update_blocks")
 @pytest.mark.parametrize(
     "kwargs",
     [{"weight_decay": 0.3}, {"lr": 0.05, "weight_decay": 0.1, "maximize": True, "amsgrad": True}, {}],
@@ -135,11 +135,14 @@ def test_adam_trajectory_is_bitwise_torch_foreach(kwargs: dict[str, Any], none_e
     [
         {"lr": 0.1},
         {"lr": 0.05, "momentum": 0.9},
+        {"lr": 0.05, "momentum": 0.9, "nesterov": True},
         {"lr": 0.05, "momentum": 0.9, "nesterov": True, "weight_decay": 1e-2},
+        {"lr": 0.05, "momentum": 0.9, "nesterov": True, "maximize": True},
         {"lr": 0.05, "momentum": 0.5, "dampening": 0.3, "maximize": True, "weight_decay": 1e-2},
     ],
-    ids=["plain", "momentum", "nesterov-decay", "dampening-maximize-decay"],
+    ids=["plain", "momentum", "nesterov", "nesterov-decay", "nesterov-maximize", "dampening-maximize-decay"],
 )
+@pytest.mark.usefixtures("update_blocks")
 @pytest.mark.parametrize("none_every", [None, 3])
 def test_sgd_trajectory_is_bitwise_torch(kwargs: dict[str, Any], none_every: int | None) -> None:
     ours, our_opt = _trajectory(lambda p: SGD(p, **kwargs), layout="named", none_every=none_every)
@@ -150,12 +153,14 @@ def test_sgd_trajectory_is_bitwise_torch(kwargs: dict[str, Any], none_every: int
         _state_equal(our_opt.state[p_ours], ref_opt.state[p_ref])
 
 
+@pytest.mark.usefixtures("update_blocks")
 def test_sgd_leaves_grad_alone_and_refuses_what_torch_refuses() -> None:
-    w = Parameter(torch.ones(3))
+    w = Parameter(torch.ones(40))
     opt = SGD([w], lr=0.1, momentum=0.9, nesterov=True)
-    w.grad = torch.full((3,), 2.0)
-    opt.step()
-    assert torch.equal(w.grad, torch.full((3,), 2.0))
+    for _ in range(2):  # the first step fills the momentum buffer, the second updates it
+        w.grad = torch.full((40,), 2.0)
+        opt.step()
+        assert torch.equal(w.grad, torch.full((40,), 2.0))
     for kwargs, message in [
         ({"lr": -1.0}, "Invalid learning rate: -1.0"),
         ({"momentum": -0.5}, "Invalid momentum value: -0.5"),
@@ -177,7 +182,7 @@ def test_adamw_close_to_torch_default_implementation(kwargs: dict[str, Any]) -> 
         torch.testing.assert_close(a, b)
 
 
-@pytest.mark.usefixtures("adamw_block")
+@pytest.mark.usefixtures("update_blocks")
 def test_adamw_non_contiguous_tensors_are_updated_in_place() -> None:
     # Transposed parameters and gradients cannot be cut into flat slices; they go whole, between sliced ones.
     def run(make: Callable[[Any], Any]) -> list[torch.Tensor]:
@@ -199,7 +204,7 @@ def test_adamw_non_contiguous_tensors_are_updated_in_place() -> None:
         assert torch.equal(a, b)
 
 
-@pytest.mark.usefixtures("adamw_block")
+@pytest.mark.usefixtures("update_blocks")
 def test_adamw_mixed_dtypes_and_complex() -> None:
     dtypes = (torch.float32, torch.float64)
     ours, our_opt = _trajectory(lambda p: AdamW(p, amsgrad=True), dtypes=dtypes, none_every=5)

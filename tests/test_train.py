@@ -64,6 +64,12 @@ class _RanksOf(Ranks):
         return value + self.others  # type: ignore[attr-defined, no-any-return]
 
 
+def test_the_ranks_shares_partition_the_batch_in_rank_order() -> None:
+    rows = torch.arange(3 * 4)
+    shares = [rows[Ranks(rank=r, world=3).share(4)] for r in range(3)]
+    assert [s.tolist() for s in shares] == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11]]
+
+
 def test_evaluation_over_ranks_scores_each_ranks_share_as_one_process_with_their_batch(
     tmp_path: Path, small_text: Path
 ) -> None:

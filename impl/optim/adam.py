@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 
 import torch
 
+from impl.optim import blocks
 from impl.optim.optimizer import Optimizer
 
 __all__ = ["Adam"]
@@ -228,49 +229,6 @@ class Adam(Optimizer):
         return loss
 
 
-# Elements per block of the update (1 MiB of float32 per tensor). The update makes eight passes over five tensors
-# (parameter, gradient, both moments, the denominator); block by block they stay in cache between the passes, and
-# the denominator's temporaries are small enough for the allocator to reuse, where over a whole GPT each pass would
-# stream every tensor from memory again and the temporaries would be fresh pages every step. Measured on a 4-layer
-# GPT's parameters, one thread: 2.0x faster than one block at width 768 (28M elements) and 1.9x at 256 (3.2M); at
-# 128 (0.8M) everything stays in cache anyway and blocks only add kernel calls, hence _MIN_BLOCKS.
-_BLOCK = 1 << 18
-_MIN_BLOCKS = 4
-
-
-def _blocks(tensor_lists: list[list[torch.Tensor]], size: int) -> list[tuple[list[int], list[list[torch.Tensor]]]]:
-    """The same-position tensors of ``tensor_lists`` cut into blocks of about ``size`` elements.
-
-    Each block is (owners, lists): ``owners[j]`` is the index of the parameter that the j-th piece belongs to, and
-    ``lists[i][j]`` the piece of ``tensor_lists[i][owners[j]]``. Contiguous tensors are cut into flat slices (views, so
-    in-place updates reach them); a parameter with any non-contiguous tensor goes whole.
-    """
-    blocks: list[tuple[list[int], list[list[torch.Tensor]]]] = []
-    owners: list[int] = []
-    lists: list[list[torch.Tensor]] = [[] for _ in tensor_lists]
-    filled = 0
-    for index, tensors in enumerate(zip(*tensor_lists, strict=True)):
-        numel = tensors[0].numel()
-        sliceable = all(t.is_contiguous() for t in tensors)
-        flat = [t.view(-1) for t in tensors] if sliceable else list(tensors)
-        lo = 0
-        while True:  # at least one piece, also for an empty tensor
-            hi = min(lo + size - filled, numel) if sliceable else numel
-            owners.append(index)
-            for out, t in zip(lists, flat, strict=True):
-                out.append(t[lo:hi] if (lo, hi) != (0, numel) else t)
-            filled += hi - lo
-            if filled >= size:
-                blocks.append((owners, lists))
-                owners, lists, filled = [], [[] for _ in tensor_lists], 0
-            if hi >= numel:
-                break
-            lo = hi
-    if owners:
-        blocks.append((owners, lists))
-    return blocks
-
-
 def _adam_foreach(
     params: list[torch.Tensor],
     grads: list[torch.Tensor],
@@ -289,8 +247,7 @@ def _adam_foreach(
     decoupled: bool,
 ) -> None:
     """One Adam update of tensors sharing a device and dtype: the kernel sequence of torch's foreach Adam, run
-    block by block (see ``_BLOCK``). Every element sees the same operations in the same order as in one pass over
-    whole tensors, so the result is bitwise the same."""
+    block by block (:mod:`impl.optim.blocks`), bitwise the same as one pass over whole tensors."""
     # One wrapped scalar for all CPU steps, rather than a fresh tensor per element in the fallback loop.
     if steps[0].is_cpu:
         torch._foreach_add_(steps, torch.tensor(1.0, device="cpu"), alpha=1.0)
@@ -303,13 +260,7 @@ def _adam_foreach(
     bias_correction2_sqrt = [(1 - beta2**t) ** 0.5 for t in step_values]
 
     tensor_lists = [params, grads, exp_avgs, exp_avg_sqs] + ([max_exp_avg_sqs] if amsgrad else [])
-    # Blocks pay off on the CPU, where each foreach kernel is a loop over its tensors; elsewhere, or for few
-    # elements, the whole tensors form the one block.
-    if params[0].is_cpu and sum(p.numel() for p in params) > _MIN_BLOCKS * _BLOCK:
-        blocks = _blocks(tensor_lists, _BLOCK)
-    else:
-        blocks = [(list(range(len(params))), tensor_lists)]
-    for owners, (p, g, m, v, *max_v) in blocks:
+    for owners, (p, g, m, v, *max_v) in blocks.blocks(tensor_lists):
         if maximize:
             g = list(torch._foreach_neg(g))
         if weight_decay != 0:

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 import torch
 
+from impl.optim import blocks
 from impl.optim.optimizer import Optimizer
 
 __all__ = ["SGD"]
@@ -30,8 +31,8 @@ class SGD(Optimizer):
     The momentum lines apply only when :math:`\mu \ne 0`. The first step copies the gradient into the buffer
     without dampening (as torch does; Sutskever et al. scale by :math:`1 - \tau` there too). The per-parameter
     state is ``"momentum_buffer"``, kept only with momentum; a parameter whose ``grad`` is ``None`` is skipped.
-    The update runs as ``torch._foreach_*`` kernels over the parameters of one device and dtype; the parameters'
-    ``.grad`` is never changed.
+    The update runs as ``torch._foreach_*`` kernels over the parameters of one device and dtype, block by block on
+    the CPU (:mod:`impl.optim.blocks`); the parameters' ``.grad`` is never changed.
 
     Args:
         params (iterable): tensors, ``(name, tensor)`` pairs, or dicts defining parameter groups.
@@ -144,21 +145,41 @@ class SGD(Optimizer):
         return loss
 
     def _update(self, params: list[torch.Tensor], grads: list[torch.Tensor], group: dict[str, Any]) -> None:
-        """One step of parameters sharing a device and dtype."""
+        """One step of parameters sharing a device and dtype: torch's SGD kernels, block by block."""
         lr, momentum, weight_decay = group["lr"], group["momentum"], group["weight_decay"]
-        if group["maximize"]:
-            grads = list(torch._foreach_neg(grads))
-        if weight_decay != 0:
-            grads = list(torch._foreach_add(grads, params, alpha=weight_decay))
+        tensor_lists = [params, grads]
+        fresh: set[int] = set()  # parameters at their first step with momentum: the buffer takes the gradient
         if momentum != 0:
             bufs = []
-            for p, g in zip(params, grads, strict=True):
-                state = self.state[p]
-                buf = state.get("momentum_buffer")
-                if buf is None:
-                    buf = state["momentum_buffer"] = g.detach().clone()
+            for i, (param, grad) in enumerate(zip(params, grads, strict=True)):
+                state = self.state[param]
+                if state.get("momentum_buffer") is None:
+                    state["momentum_buffer"] = torch.empty_like(grad)
+                    fresh.add(i)
+                bufs.append(state["momentum_buffer"])
+            tensor_lists.append(bufs)
+        for owners, (p, g, *b) in blocks.blocks(tensor_lists):
+            owned = False  # whether g holds this step's temporaries (safe to change) rather than the .grad
+            if group["maximize"]:
+                g, owned = list(torch._foreach_neg(g)), True
+            if weight_decay != 0:
+                if owned:
+                    torch._foreach_add_(g, p, alpha=weight_decay)
                 else:
-                    buf.mul_(momentum).add_(g, alpha=1 - group["dampening"])
-                bufs.append(buf)
-            grads = list(torch._foreach_add(grads, bufs, alpha=momentum)) if group["nesterov"] else bufs
-        torch._foreach_add_(params, grads, alpha=-lr)
+                    g, owned = list(torch._foreach_add(g, p, alpha=weight_decay)), True
+            if momentum != 0:
+                buf = b[0]
+                old = [j for j, i in enumerate(owners) if i not in fresh]
+                new = [j for j, i in enumerate(owners) if i in fresh]
+                if old:
+                    torch._foreach_mul_([buf[j] for j in old], momentum)
+                    torch._foreach_add_([buf[j] for j in old], [g[j] for j in old], alpha=1 - group["dampening"])
+                if new:
+                    torch._foreach_copy_([buf[j] for j in new], [g[j] for j in new])
+                if not group["nesterov"]:
+                    g = buf
+                elif owned:
+                    torch._foreach_add_(g, buf, alpha=momentum)
+                else:
+                    g = list(torch._foreach_add(g, buf, alpha=momentum))
+            torch._foreach_add_(p, g, alpha=-lr)
