@@ -1,4 +1,5 @@
-"""The examples on the spec pages, run against an implementation: in them, ``nn`` and ``optim`` are its own.
+"""The examples on the spec pages, run against an implementation: in them, ``nn``, ``optim`` and ``data`` (its
+``utils.data``) are its own.
 
 A page shows its component in use in a fenced ``python`` block of doctest lines (``>>>``, then the output). The
 output is torch's, so the same lines run with ``nn.Linear`` looked up in another implementation say, to the
@@ -106,7 +107,8 @@ class _Runner(doctest.DocTestRunner):
 
 
 def run_examples(impl: Implementation, page: str) -> ExamplesOutcome:
-    """Run the examples of ``spec/pages/<page>.md`` with ``nn``, ``optim`` and ``lib`` (the root) taken from ``impl``.
+    """Run the examples of ``spec/pages/<page>.md`` with ``nn``, ``optim``, ``data`` (``utils.data``) and ``lib`` (the
+    root) taken from ``impl``.
 
     The blocks of a page share one namespace, in order. Each page starts from ``torch.manual_seed(0)`` (the
     caller's random state is restored afterwards) in a temporary working directory, so an example that saves a
@@ -119,6 +121,7 @@ def run_examples(impl: Implementation, page: str) -> ExamplesOutcome:
         "torch": torch,
         "nn": _Namespace(impl, "nn"),
         "optim": _Namespace(impl, "optim"),
+        "data": _Namespace(impl, "utils.data"),
         "lib": _Namespace(impl, ""),  # the root: torch's top-level functions (lib.fake_quantize_per_tensor_affine)
     }
     runner = _Runner()

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from hypothesis import strategies as st
 
-Kind = Literal["module", "function", "init", "optimizer", "scheduler", "semantics"]
+Kind = Literal["module", "function", "init", "optimizer", "scheduler", "data", "semantics"]
 Fill = Literal["normal", "uniform", "index", "probs", "ones", "zeros", "bool"]
 
 #: Every check a spec entry may list, in scorecard order.
@@ -35,6 +35,7 @@ CHECKS: tuple[str, ...] = (
     "errors",
     "random_mask",
     "semantics",
+    "batches",
     "trajectory",
     "resume",
     "properties",
@@ -148,8 +149,9 @@ class Entry:
         name: the component's id in test ids and on the scorecard (``"LayerNorm"``, ``"layer_norm"``).
         path: where the component lives inside an implementation, torch's layout (``"nn.LayerNorm"``).
         kind: how it is called: ``module`` (constructed, then called), ``function``, ``init`` (fills a tensor in
-            place), ``optimizer``, ``scheduler`` (a learning-rate schedule over an optimizer), or ``semantics``
-            (scenario-based, e.g. ``nn.Module`` itself).
+            place), ``optimizer``, ``scheduler`` (a learning-rate schedule over an optimizer), ``data`` (a
+            dataset, sampler or loader of ``utils.data``, iterated) or ``semantics`` (scenario-based, e.g.
+            ``nn.Module`` itself).
         page: the readable page, ``spec/pages/<page>.md``.
         checks: which generic checks apply.
         examples: draws examples for the value checks (forward, backward, dtype, ...).

@@ -62,6 +62,10 @@ def test_semantics(conformance_case: Case) -> None:
     conformance_case.run()
 
 
+def test_batches(conformance_case: Case) -> None:
+    conformance_case.run()
+
+
 def test_trajectory(conformance_case: Case) -> None:
     conformance_case.run()
 

@@ -1,4 +1,5 @@
-"""impl builds on tensors and autograd only: no line of its source reaches torch.nn, torch.nn.functional or torch.optim.
+"""impl builds on tensors and autograd only: no line of its source reaches torch.nn, torch.nn.functional, torch.optim
+or torch.utils.data.
 
 torch imports those itself, so a look at ``sys.modules`` cannot tell; the source is read instead (its syntax tree,
 so that docstrings and messages that name torch.nn are not mistaken for uses of it).
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 
 IMPL = Path(__file__).resolve().parent.parent / "impl"
-FORBIDDEN = ("torch.nn", "torch.optim")
+FORBIDDEN = ("torch.nn", "torch.optim", "torch.utils.data")
 
 
 def _forbidden(module: str) -> bool:
@@ -55,7 +56,7 @@ def test_impl_never_reaches_torch_nn_or_torch_optim() -> None:
     for path in files:
         if uses := uses_of_torch_nn(path.read_text(), str(path)):
             offences[str(path.relative_to(IMPL.parent))] = uses
-    assert not offences, f"impl reaches torch.nn or torch.optim: {offences}"
+    assert not offences, f"impl reaches torch.nn, torch.optim or torch.utils.data: {offences}"
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ from types import ModuleType, SimpleNamespace
 from typing import Any
 
 import torch
+import torch.utils.data
 
 
 def _copy(module: ModuleType, replace: Mapping[str, Any] | None) -> SimpleNamespace:
@@ -21,9 +22,10 @@ def torch_like(
     utils: Mapping[str, Any] | None = None,
     optim: Mapping[str, Any] | None = None,
     lr_scheduler: Mapping[str, Any] | None = None,
+    data: Mapping[str, Any] | None = None,
 ) -> SimpleNamespace:
-    """A namespace with ``nn``, ``nn.functional``, ``nn.init``, ``nn.utils``, ``optim`` and ``optim.lr_scheduler``
-    laid out like torch's.
+    """A namespace with ``nn``, ``nn.functional``, ``nn.init``, ``nn.utils``, ``optim``, ``optim.lr_scheduler`` and
+    ``utils.data`` laid out like torch's.
 
     Every attribute is torch's unless one of the mappings replaces it (``nn={"Linear": MyLinear}``), so an
     implementation built with it differs from torch exactly where it says.
@@ -42,7 +44,8 @@ def torch_like(
     namespace_nn.utils = _copy(torch.nn.utils, utils)
     namespace_optim = _copy(torch.optim, optim)
     namespace_optim.lr_scheduler = _copy(torch.optim.lr_scheduler, lr_scheduler)
-    return SimpleNamespace(nn=namespace_nn, optim=namespace_optim)
+    namespace_utils = SimpleNamespace(data=_copy(torch.utils.data, data))
+    return SimpleNamespace(nn=namespace_nn, optim=namespace_optim, utils=namespace_utils)
 
 
 def closure_loss(closure: Any) -> Any:
