@@ -2,10 +2,10 @@
 
 Values are always drawn on the CPU from the example's seed and then moved, so a CUDA run sees the very numbers a
 CPU run sees, and a failure on one device replays on the other. The checks that compare numbers (outputs,
-gradients, extreme values, dropout masks, optimizer trajectories, properties) run on the device; the checks of
-module bookkeeping (parameters, state_dict, semantics), of init statistics and of error messages stay on the CPU:
-what they test does not depend on the device, and an out-of-range index on CUDA is a device-side assert that
-ends the process rather than an error the check could read.
+gradients, extreme values, dropout masks, cached keys and values, optimizer trajectories, properties) run on the
+device; the checks of module bookkeeping (parameters, state_dict, semantics), of init statistics and of error
+messages stay on the CPU: what they test does not depend on the device, and an out-of-range index on CUDA is a
+device-side assert that ends the process rather than an error the check could read.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ ON_DEVICE = frozenset(
         "dtype",
         "stability",
         "random_mask",
+        "decoding",
         "trajectory",
         "resume",
         "properties",

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from hypothesis import strategies as st
 
-Kind = Literal["module", "function", "init", "optimizer", "scheduler", "data", "semantics"]
+Kind = Literal["module", "function", "init", "optimizer", "scheduler", "data", "cache", "semantics"]
 Fill = Literal["normal", "uniform", "index", "probs", "ones", "zeros", "bool"]
 
 #: Every check a spec entry may list, in scorecard order.
@@ -36,6 +36,7 @@ CHECKS: tuple[str, ...] = (
     "random_mask",
     "semantics",
     "batches",
+    "decoding",
     "trajectory",
     "resume",
     "properties",
@@ -150,8 +151,8 @@ class Entry:
         path: where the component lives inside an implementation, torch's layout (``"nn.LayerNorm"``).
         kind: how it is called: ``module`` (constructed, then called), ``function``, ``init`` (fills a tensor in
             place), ``optimizer``, ``scheduler`` (a learning-rate schedule over an optimizer), ``data`` (a
-            dataset, sampler or loader of ``utils.data``, iterated) or ``semantics`` (scenario-based, e.g.
-            ``nn.Module`` itself).
+            dataset, sampler or loader of ``utils.data``, iterated), ``cache`` (a key/value cache, fed a decoding
+            run's steps) or ``semantics`` (scenario-based, e.g. ``nn.Module`` itself).
         page: the readable page, ``spec/pages/<page>.md``.
         checks: which generic checks apply.
         examples: draws examples for the value checks (forward, backward, dtype, ...).

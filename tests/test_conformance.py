@@ -66,6 +66,10 @@ def test_batches(conformance_case: Case) -> None:
     conformance_case.run()
 
 
+def test_decoding(conformance_case: Case) -> None:
+    conformance_case.run()
+
+
 def test_trajectory(conformance_case: Case) -> None:
     conformance_case.run()
 

@@ -30,7 +30,7 @@ def test_the_pages_that_show_a_component_in_use_are_found(repo_root: Path) -> No
 
 
 def test_every_page_of_a_component_shows_it_in_use() -> None:
-    # "Adding a component" asks for an example on the page; the pages no entry names (kv_cache) may go without
+    # "Adding a component" asks for an example on the page; the pages no entry names (distributed) may go without
     lacking = sorted({entry.page for entry in spec.entries()} - set(pages_with_examples()))
     assert lacking == [], f"spec pages without a >>> example: {lacking}"
 
@@ -74,8 +74,10 @@ def test_examples_leave_the_random_state_and_the_working_directory_as_they_were(
 
 
 def test_a_page_without_examples_is_an_error() -> None:
-    with pytest.raises(ValueError, match=r"spec/pages/kv_cache.md shows no examples; pages that do: \['adam', 'adamw'"):
-        run_examples(Implementation("torch"), "kv_cache")
+    with pytest.raises(
+        ValueError, match=r"spec/pages/distributed.md shows no examples; pages that do: \['adam', 'adamw'"
+    ):
+        run_examples(Implementation("torch"), "distributed")
 
 
 def test_the_examples_of_a_component_torch_lacks_hold_for_the_spec_reference() -> None:
@@ -87,7 +89,7 @@ def test_the_examples_of_a_component_torch_lacks_hold_for_the_spec_reference() -
         run_examples(Implementation("torch"), "lineer")
 
 
-# Planted bugs that a page's examples alone show (the suite catches all 91): a page edit that weakens its example
+# Planted bugs that a page's examples alone show (the suite catches all 97): a page edit that weakens its example
 # fails here.
 CAUGHT_BY_EXAMPLES = {
     "bug_adam_decoupled_decay": "adam",
@@ -112,6 +114,10 @@ CAUGHT_BY_EXAMPLES = {
     "bug_gqa_tiled_heads": "gqa",
     "bug_init_kaiming_fan_out": "init",
     "bug_init_normal_std": "init",
+    "bug_kv_cache_reset_first_layer": "kv_cache",
+    "bug_kv_cache_returns_whole_buffer": "kv_cache",
+    "bug_kv_cache_shared_position": "kv_cache",
+    "bug_kv_cache_wraps_around": "kv_cache",
     "bug_layernorm_eps_default": "layer_norm",
     "bug_layernorm_unbiased_var": "layer_norm",
     "bug_linear_bias_grad_mean": "linear",
@@ -139,6 +145,7 @@ CAUGHT_BY_EXAMPLES = {
     "bug_softmax_dtype_ignored": "softmax",
     "bug_sequential_del_leaves_gaps": "containers",
     "bug_softmax_last_dim": "softmax",
+    "bug_weighted_sampler_replacement_ignored": "data",
 }
 
 

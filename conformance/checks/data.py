@@ -5,6 +5,7 @@ An entry of kind ``data`` says in ``extra["run"]`` what an example builds (see `
 
 * ``loader``: ``DataLoader(dataset, **init)`` over a dataset the harness holds, each epoch ``list(loader)``;
 * ``sampler``: ``RandomSampler(dataset, **init)``, each epoch ``list(sampler)``;
+* ``weighted``: ``WeightedRandomSampler(weights, **init)``, each epoch ``list(sampler)``;
 * ``batch_sampler``: ``BatchSampler(range(n), **init)``;
 * ``distributed``: ``DistributedSampler(dataset, **init)``, each epoch ``set_epoch(e)`` then ``list(sampler)``;
 * ``split``: ``random_split(dataset, lengths)``, the items of each part;
@@ -168,6 +169,14 @@ def _sampler(side: _Side, example: Example) -> list[_Epoch]:
     return [side.epoch(side.call(list, sampler, what=f"iterating {what}"), length) for _ in range(x["epochs"])]
 
 
+def _weighted(side: _Side, example: Example) -> list[_Epoch]:
+    x = example.extra
+    what = f"WeightedRandomSampler({_shown(example)})"
+    sampler = side.call(side.own(), x["weights"], what=what, **_with_generator(side, dict(example.init)))
+    length = side.length(sampler, what)
+    return [side.epoch(side.call(list, sampler, what=f"iterating {what}"), length) for _ in range(x["epochs"])]
+
+
 def _batch_sampler(side: _Side, example: Example) -> list[_Epoch]:
     what = f"BatchSampler({_shown(example)})"
     sampler = side.call(side.own(), range(example.extra["n"]), what=what, **example.init)
@@ -207,6 +216,7 @@ def _collate(side: _Side, example: Example) -> list[_Epoch]:
 RUNS: dict[str, Callable[[_Side, Example], list[_Epoch]]] = {
     "loader": _loader,
     "sampler": _sampler,
+    "weighted": _weighted,
     "batch_sampler": _batch_sampler,
     "distributed": _distributed,
     "split": _split,
@@ -214,7 +224,14 @@ RUNS: dict[str, Callable[[_Side, Example], list[_Epoch]]] = {
 }
 
 # What each output list holds, for the messages.
-_ITEMS = {"loader": "batch", "sampler": "index", "batch_sampler": "batch", "distributed": "index", "split": "part"}
+_ITEMS = {
+    "loader": "batch",
+    "sampler": "index",
+    "weighted": "index",
+    "batch_sampler": "batch",
+    "distributed": "index",
+    "split": "part",
+}
 
 
 def _shown(example: Example) -> str:

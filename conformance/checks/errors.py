@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from conformance.checks import data, lr_scheduler
+from conformance.checks import cache, data, lr_scheduler
 from conformance.checks.base import CheckFailed, Context, ReferenceFailed, Unsupported, check
 from conformance.checks.calls import call_component, run_both
 from conformance.materialize import Materialized, dtype_of
@@ -15,7 +15,7 @@ from spec.entry import Example
 @check("errors")
 def errors(ctx: Context, example: Example | None) -> None:
     """Every bad input the spec lists raises, on the reference and on the IUT."""
-    attempt = {"scheduler": _build_schedule, "data": _run_data}.get(ctx.entry.kind, _call)
+    attempt = {"scheduler": _build_schedule, "data": _run_data, "cache": _run_cache}.get(ctx.entry.kind, _call)
     for case in ctx.entry.errors:
         try:
             with lr_scheduler.quiet():
@@ -61,6 +61,11 @@ def _build_schedule(ctx: Context, example: Example, iut: bool) -> None:
 def _run_data(ctx: Context, example: Example, iut: bool) -> None:
     """The example's loader, sampler or split, built and iterated; the IUT's calls are made as they are."""
     data.run_side(ctx, example, iut, direct=iut)
+
+
+def _run_cache(ctx: Context, example: Example, iut: bool) -> None:
+    """The example's cache, built and fed its steps; the IUT's calls are made as they are."""
+    cache.run_side(ctx, example, iut, direct=iut)
 
 
 def _expect_iut_raises(

@@ -6,6 +6,7 @@ from impl.nn.cross_entropy import CrossEntropyLoss
 from impl.nn.dropout import Dropout
 from impl.nn.embedding import Embedding
 from impl.nn.gelu import GELU
+from impl.nn.kv_cache import KVCache
 from impl.nn.layer_norm import LayerNorm
 from impl.nn.linear import Linear
 from impl.nn.module import Module
@@ -20,6 +21,7 @@ __all__ = [
     "CrossEntropyLoss",
     "Dropout",
     "Embedding",
+    "KVCache",
     "LayerNorm",
     "Linear",
     "Module",

@@ -57,7 +57,12 @@ class LayerKVCache:
         (crop the context and start again, see :meth:`KVCache.reset`).
         """
         start, new = self.length, k.shape[-2]
-        if k.shape != v.shape or k.shape[:2] != self.keys.shape[:2] or k.shape[-1] != self.keys.shape[-1]:
+        if (
+            k.dim() != 4
+            or k.shape != v.shape
+            or k.shape[:2] != self.keys.shape[:2]
+            or k.shape[-1] != self.keys.shape[-1]
+        ):
             raise ValueError(
                 f"expected keys and values of shape ({self.keys.shape[0]}, {self.keys.shape[1]}, T, "
                 f"{self.keys.shape[-1]}), got {tuple(k.shape)} and {tuple(v.shape)}"
@@ -103,6 +108,15 @@ class KVCache:
         dtype: torch.dtype | None = None,
         device: torch.device | str | None = None,
     ) -> None:
+        for name, value in (
+            ("n_layer", n_layer),
+            ("batch_size", batch_size),
+            ("n_kv_head", n_kv_head),
+            ("head_dim", head_dim),
+            ("max_len", max_len),
+        ):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"KVCache: {name} must be a positive int, got {value!r}")
         shape = (n_layer, batch_size, n_kv_head, max_len, head_dim)
         self.keys = torch.zeros(shape, dtype=dtype, device=device)
         self.values = torch.zeros(shape, dtype=dtype, device=device)

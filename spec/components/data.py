@@ -1,5 +1,5 @@
-"""utils.data: DataLoader, RandomSampler, BatchSampler, DistributedSampler, random_split, default_collate. Page:
-spec/pages/data.md; the check is ``conformance/checks/data.py``.
+"""utils.data: DataLoader, RandomSampler, WeightedRandomSampler, BatchSampler, DistributedSampler, random_split,
+default_collate. Page: spec/pages/data.md; the check is ``conformance/checks/data.py``.
 
 An example is a run: ``init`` holds the constructor's keyword arguments (each may be left to torch's default),
 ``seed`` the global seed both sides start from, and ``extra``:
@@ -11,6 +11,7 @@ An example is a run: ``init`` holds the constructor's keyword arguments (each ma
 * ``epochs``: how many times the loader or sampler is iterated;
 * ``sampler`` (DataLoader): None, ``"random"`` (``sampler=RandomSampler(dataset)``) or ``"batch"``
   (``batch_sampler=BatchSampler(RandomSampler(dataset), *batch_sampler)``), from the implementation's classes;
+* ``weights`` (WeightedRandomSampler): the weights, a list of floats;
 * ``lengths`` (random_split): integer lengths summing to ``n``, or fractions summing to 1;
 * ``size`` (default_collate): how many samples of kind ``item`` the batch holds (``record``: a dict with a field
   of every kind).
@@ -69,6 +70,23 @@ def _sampler_examples(draw: st.DrawFn) -> Example:
     if draw(st.booleans()):
         init["num_samples"] = draw(st.integers(1, 80))  # past 32, a draw with replacement takes several chunks
     extra = {"n": draw(st.integers(1, 30)), "generator": draw(_generators), "epochs": draw(_epochs)}
+    return Example(init=init, seed=draw(seeds), extra=extra)
+
+
+_weight = st.sampled_from([0.0, 0.5, 1.0, 2.0, 1e-3, 10.0]) | st.floats(0.0, 5.0)
+
+
+@st.composite
+def _weighted_examples(draw: st.DrawFn) -> Example:
+    weights = draw(st.lists(_weight, min_size=1, max_size=20).filter(lambda w: any(x > 0 for x in w)))
+    init: dict[str, Any] = {}
+    if draw(st.booleans()):
+        init["replacement"] = draw(st.booleans())
+    # without replacement at most one draw of each positive weight (torch goes on through the zero weights, in an
+    # order the spec leaves open)
+    most = sum(w > 0 for w in weights) if init.get("replacement") is False else 60
+    init["num_samples"] = draw(st.integers(1, most))
+    extra = {"weights": weights, "generator": draw(_generators), "epochs": draw(_epochs)}
     return Example(init=init, seed=draw(seeds), extra=extra)
 
 
@@ -160,6 +178,34 @@ ENTRIES = [
             _bad("replacement not a bool", "TypeError", {"n": 5}, replacement="yes"),
         ),
         extra={"run": "sampler", "draws": _SAMPLER_DRAWS},
+    ),
+    Entry(
+        name="WeightedRandomSampler",
+        path="utils.data.WeightedRandomSampler",
+        kind="data",
+        page="data",
+        checks=("batches", "errors"),
+        examples=_weighted_examples(),
+        errors=(
+            _bad("num_samples of 0", "ValueError", {"weights": [1.0, 2.0]}, num_samples=0),
+            _bad("num_samples a bool", "ValueError", {"weights": [1.0, 2.0]}, num_samples=True),
+            _bad("replacement not a bool", "ValueError", {"weights": [1.0, 2.0]}, num_samples=2, replacement=1),
+            _bad("weights of two dimensions", "ValueError", {"weights": [[1.0, 2.0]]}, num_samples=2),
+            _bad("a negative weight", "RuntimeError", {"weights": [1.0, -1.0]}, num_samples=2),
+            _bad("weights that are all zero", "RuntimeError", {"weights": [0.0, 0.0]}, num_samples=1),
+            _bad(
+                "more samples without replacement than weights",
+                "RuntimeError",
+                {"weights": [1.0, 2.0]},
+                num_samples=3,
+                replacement=False,
+            ),
+        ),
+        extra={
+            "run": "weighted",
+            "draws": "torch: each iter() is one torch.multinomial(weights as float64, num_samples, replacement, "
+            "generator=generator), the global generator without one.",
+        },
     ),
     Entry(
         name="BatchSampler",

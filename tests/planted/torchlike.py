@@ -79,3 +79,16 @@ def affine(x: torch.Tensor, weight: torch.Tensor | None, bias: torch.Tensor | No
     if bias is not None:
         x = x + bias
     return x
+
+
+def kv_cache_with(layer_class: type) -> type:
+    """impl's ``KVCache`` with every layer's slot an instance of ``layer_class`` (a subclass of its
+    ``LayerKVCache``): a cache that differs from impl's in how one layer updates."""
+    import impl.nn.kv_cache
+
+    class KVCache(impl.nn.kv_cache.KVCache):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.layers = [layer_class(self.keys[i], self.values[i]) for i in range(len(self.layers))]
+
+    return KVCache
