@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import math
 import warnings
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from impl.kernels import pointer, usable
 from impl.nn.functional._autograd import apply, graph_kept, once_differentiable_fast
 
 __all__ = ["cross_entropy", "legacy_reduction", "validate_reduction"]
@@ -187,6 +189,8 @@ class _CrossEntropyPlain(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx: Any, input: Tensor, target: Tensor, reduction: str) -> Tensor:
+        ctx.per_sample = reduction == "none"
+        ctx.input_dtype = input.dtype
         x = _compute(input)  # (N, C)
         t = target.unsqueeze(1)  # (N, 1)
         if t.dtype != torch.int64:
@@ -196,12 +200,7 @@ class _CrossEntropyPlain(torch.autograd.Function):
         e = _exp_(shifted)
         s = e.sum(1, keepdim=True)  # (N, 1)
         loss = s.log().sub_(picked)  # -log p_t
-        if reduction == "mean":
-            out = loss.mean()
-        elif reduction == "sum":
-            out = loss.sum()
-        else:
-            out = loss.squeeze(1)
+        out = _reduce(loss.squeeze(1), reduction)
         if ctx.needs_input_grad[0]:
             scale = 1.0 / x.shape[0] if reduction == "mean" else 1.0
             r = torch.reciprocal(s)
@@ -209,8 +208,6 @@ class _CrossEntropyPlain(torch.autograd.Function):
                 r.mul_(scale)
             e.mul_(r)  # p / N
             ctx.save_for_backward(e.scatter_add_(1, t, r.fill_(-scale)))  # (p - onehot(t)) / N
-        ctx.per_sample = reduction == "none"
-        ctx.input_dtype = input.dtype
         return out if out.dtype == input.dtype else out.to(input.dtype)
 
     @staticmethod
@@ -222,6 +219,84 @@ class _CrossEntropyPlain(torch.autograd.Function):
             g = g.unsqueeze(1)  # (N, 1)
         grad = torch.mul(d_loss, g) if graph_kept() else d_loss.mul_(g)
         return (grad if grad.dtype == ctx.input_dtype else grad.to(ctx.input_dtype)), None, None
+
+
+class _CrossEntropyNative(torch.autograd.Function):
+    r""":class:`_CrossEntropyPlain` with ``ignore_index``, as native kernels (:mod:`impl.kernels`), float32 on the
+    CPU. The forward pass reads each row once for its loss and keeps :math:`e^{x-m}` and the per-row
+    :math:`r_i = s / \sum_c e^{x_{ic}-m_i}`, :math:`s` being 1, or one over the number of targets kept for
+    ``'mean'``; the backward pass writes :math:`(e_i r_i - s\,\mathrm{onehot}(t_i))\,g_i` in one pass (the
+    softmax's normalisation and the upstream gradient's product together). Rows whose target is ``ignore_index``
+    give zeros. The forward kernel also checks the targets' range."""
+
+    @staticmethod
+    def forward(ctx: Any, input: Tensor, target: Tensor, reduction: str, ignore_index: int) -> Tensor:
+        lib = usable(input)
+        assert lib is not None
+        n, c = input.shape
+        t = target.long().contiguous()
+        loss = input.new_empty(n)
+        total = None if reduction == "none" else input.new_empty(())
+        e = r = None
+        if ctx.needs_input_grad[0]:
+            e, r = torch.empty_like(input), input.new_empty(n)
+        kept = ctypes.c_int64()
+        bad = lib.nnspec_cross_entropy_fwd(
+            input.data_ptr(),
+            t.data_ptr(),
+            loss.data_ptr(),
+            pointer(total),
+            pointer(e),
+            pointer(r),
+            n,
+            c,
+            ignore_index,
+            int(reduction == "mean"),
+            ctypes.byref(kept),
+            torch.get_num_threads(),
+        )
+        if bad >= 0:
+            raise _out_of_bounds(int(t[bad]), c, ignore_index)
+        ctx.save_for_backward(e, r, t)
+        ctx.meta = (reduction == "none", ignore_index, 1.0 / kept.value if reduction == "mean" and kept.value else 1.0)
+        return loss if total is None else total
+
+    @staticmethod
+    @once_differentiable_fast  # the saved buffers are constants to autograd: no double backward through them
+    def backward(ctx: Any, grad_out: Tensor) -> tuple[Tensor, None, None, None]:
+        e, r, t = ctx.saved_tensors
+        per_sample, ignore_index, scale = ctx.meta
+        g = grad_out.contiguous()
+        lib = usable(g)
+        n, c = e.shape
+        if lib is None:  # an upstream gradient no kernel takes (a tensor subclass, a transform): in tensor ops
+            g_col = g.reshape(n, 1) if per_sample else g  # (N, 1) or ()
+            grad = torch.mul(e, r.unsqueeze(1)).mul_(g_col)
+            picked = torch.full((n, 1), -scale, dtype=e.dtype, device=e.device).mul_(g_col)
+            picked.masked_fill_((t == ignore_index).unsqueeze(1), 0.0)
+            return grad.scatter_add_(1, t.clamp(0, c - 1).unsqueeze(1), picked), None, None, None
+        grad = torch.empty_like(e) if graph_kept() else e
+        lib.nnspec_cross_entropy_bwd(
+            e.data_ptr(),
+            r.data_ptr(),
+            t.data_ptr(),
+            g.data_ptr(),
+            1 if per_sample else 0,
+            grad.data_ptr(),
+            n,
+            c,
+            ignore_index,
+            scale,
+            torch.get_num_threads(),
+        )
+        return grad, None, None, None
+
+
+def _reduce(loss: Tensor, reduction: str) -> Tensor:
+    """The per-sample losses (N,) reduced as ``reduction`` says."""
+    if reduction == "mean":
+        return loss.mean()
+    return loss.sum() if reduction == "sum" else loss
 
 
 def _loss_grad(
@@ -389,12 +464,15 @@ def _check_target_range(target: Tensor, num_classes: int, ignore_index: int) -> 
     t = target.long().masked_fill(target == ignore_index, 0)
     lo, hi = (int(v) for v in torch.aminmax(t))
     if lo < 0 or hi >= num_classes:
-        bad = lo if lo < 0 else hi
-        raise IndexError(
-            f"Target {bad} is out of bounds: expected class indices in [0, {num_classes - 1}] "
-            f"(or ignore_index={ignore_index}) for input with {num_classes} classes"
-        )
+        raise _out_of_bounds(lo if lo < 0 else hi, num_classes, ignore_index)
     return True
+
+
+def _out_of_bounds(bad: int, num_classes: int, ignore_index: int) -> IndexError:
+    return IndexError(
+        f"Target {bad} is out of bounds: expected class indices in [0, {num_classes - 1}] "
+        f"(or ignore_index={ignore_index}) for input with {num_classes} classes"
+    )
 
 
 def _check_weight(weight: Tensor | None, num_classes: int, prefix: str = "") -> None:
@@ -491,6 +569,15 @@ def cross_entropy(
                 "this input cannot have requires_grad=True"
             )
     _check_smoothing(label_smoothing)
+    if (
+        weight is None
+        and label_smoothing <= 0.0
+        and input.dim() == 2
+        and input.numel()
+        and target.device.type == "cpu"
+        and usable(input) is not None
+    ):
+        return apply(_CrossEntropyNative, input, target, reduction, int(ignore_index))
     may_ignore = _check_target_range(target, num_classes, ignore_index)
     if weight is None and not may_ignore and label_smoothing <= 0.0 and input.dim() == 2 and input.numel():
         return apply(_CrossEntropyPlain, input, target, reduction)

@@ -18,6 +18,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from impl.kernels import pointer, usable
 from impl.nn.functional._autograd import apply, graph_kept, once_differentiable_fast, scalar
 
 __all__ = ["gelu"]
@@ -121,7 +122,27 @@ def _gelu_tanh(x: Tensor, need_grad: bool) -> tuple[Tensor, Tensor | None]:
     return s.mul_(x), deriv
 
 
+def _native(x: Tensor, need_grad: bool, tanh_form: bool) -> tuple[Tensor, Tensor | None]:
+    """Either form as a native kernel (:mod:`impl.kernels`): one pass writes the output and the derivative."""
+    lib = usable(x)
+    assert lib is not None
+    y = torch.empty_like(x)
+    deriv = torch.empty_like(x) if need_grad else None
+    lib.nnspec_gelu_fwd(x.data_ptr(), y.data_ptr(), pointer(deriv), x.numel(), int(tanh_form), torch.get_num_threads())
+    return y, deriv
+
+
+def _native_exact(x: Tensor, need_grad: bool) -> tuple[Tensor, Tensor | None]:
+    return _native(x, need_grad, False)
+
+
+def _native_tanh(x: Tensor, need_grad: bool) -> tuple[Tensor, Tensor | None]:
+    return _native(x, need_grad, True)
+
+
 def _forms(x: Tensor, approximate: str) -> Callable[[Tensor, bool], tuple[Tensor, Tensor | None]]:
+    if x.numel() and usable(x) is not None:
+        return _native_tanh if approximate == "tanh" else _native_exact
     if approximate == "tanh":
         return _gelu_tanh
     return _gelu_f32 if x.dtype == torch.float32 else _gelu_erf
@@ -197,8 +218,9 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
         return apply(_Gelu, input, approximate)
     # No graph: skip the derivative and the autograd node.
     x = input.float() if input.dtype in _UPCAST else input
-    if approximate == "none" and x.numel() <= _SMALL:
+    form = _forms(x, approximate)
+    if form is _gelu_f32 and x.numel() <= _SMALL:
         y = torch.special.ndtr(x).mul_(x)  # Phi(x) x
     else:
-        y, _ = _forms(x, approximate)(x, False)
+        y, _ = form(x, False)
     return y if y.dtype == input.dtype else y.to(input.dtype)

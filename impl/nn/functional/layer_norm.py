@@ -9,6 +9,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from impl.kernels import pointer, usable
 from impl.nn.functional._autograd import apply, once_differentiable_fast, scalar
 
 __all__ = ["layer_norm"]
@@ -37,6 +38,9 @@ class _LayerNorm(torch.autograd.Function):
     :math:`\sum_j \hat g_j = g\,w` and :math:`\sum_j \hat g_j \hat x_j = (g \odot \hat x)\,w` are matrix-vector
     products, and :math:`g \odot \hat x` also gives :math:`\nabla_w`. Saved: :math:`\hat x` (in place of the input:
     no more memory), the per-row :math:`r`, and ``w`` (flat, in the compute dtype).
+
+    For float32 on the CPU both passes run as native kernels (:mod:`impl.kernels`), which save the input and the
+    per-row mean and :math:`r`, and rebuild :math:`\hat x` in the backward pass.
     """
 
     @staticmethod
@@ -44,6 +48,33 @@ class _LayerNorm(torch.autograd.Function):
         ctx: Any, input: Tensor, norm_shape: tuple[int, ...], weight: Tensor | None, bias: Tensor | None, eps: float
     ) -> Tensor:
         n = math.prod(norm_shape)
+        ctx.meta = (
+            norm_shape,
+            input.shape,
+            input.dtype,
+            None if weight is None else weight.dtype,
+            None if bias is None else bias.dtype,
+        )
+        lib = usable(input, weight, bias) if input.numel() else None
+        ctx.native = lib is not None
+        if lib is not None:
+            rows = input.numel() // n
+            y = torch.empty_like(input)
+            mean, rstd = input.new_empty(rows), input.new_empty(rows)
+            lib.nnspec_layer_norm_fwd(
+                input.data_ptr(),
+                pointer(weight),
+                pointer(bias),
+                y.data_ptr(),
+                mean.data_ptr(),
+                rstd.data_ptr(),
+                rows,
+                n,
+                eps,
+                torch.get_num_threads(),
+            )
+            ctx.save_for_backward(input, mean, rstd, weight)
+            return y
         # (*, N) with at least one leading dimension; the normalised dimension is the last one
         x = input if len(norm_shape) == 1 else input.flatten(input.dim() - len(norm_shape))
         if x.dim() == 1:
@@ -67,13 +98,6 @@ class _LayerNorm(torch.autograd.Function):
         else:
             y = x_hat.clone()  # x_hat is saved: the caller may change the output in place
         ctx.save_for_backward(x_hat, rstd, w)
-        ctx.meta = (
-            norm_shape,
-            input.shape,
-            input.dtype,
-            None if weight is None else weight.dtype,
-            None if bias is None else bias.dtype,
-        )
         if y.dtype != input.dtype:
             y = y.to(input.dtype)
         return y if y.shape == input.shape else y.view(input.shape)
@@ -81,40 +105,86 @@ class _LayerNorm(torch.autograd.Function):
     @staticmethod
     @once_differentiable_fast  # x_hat and rstd are constants to autograd: no double backward through them
     def backward(ctx: Any, grad_out: Tensor) -> tuple[Tensor | None, None, Tensor | None, Tensor | None, None]:
-        x_hat, rstd, w = ctx.saved_tensors
-        norm_shape, input_shape, input_dtype, weight_dtype, bias_dtype = ctx.meta
-        need_input, _, need_weight, need_bias, _ = ctx.needs_input_grad
-        n = x_hat.shape[-1]
-        g = grad_out if grad_out.shape == x_hat.shape else grad_out.reshape(x_hat.shape)  # (*, N)
-        if g.dtype != x_hat.dtype:
-            g = g.to(x_hat.dtype)
-        rows = tuple(range(g.dim() - 1))  # the column sums run over every leading dimension
-        grad_input = grad_weight = grad_bias = None
-        if bias_dtype is not None and need_bias:
-            grad_bias = _as_param_grad(g.sum(rows), bias_dtype, norm_shape)
-        need_weight = need_weight and w is not None
-        if not (need_input or need_weight):
-            return None, None, None, grad_bias, None
-        buf = torch.mul(g, x_hat)  # g * x_hat, then the input gradient
-        if need_weight:
-            grad_weight = _as_param_grad(buf.sum(rows), weight_dtype, norm_shape)
-        if need_input:
-            # grad = r (g_hat - s_g / N - x_hat s_x / N) with the row sums s_g = sum_j g_hat, s_x = sum_j g_hat x_hat,
-            # computed as (s_g + x_hat s_x - N g_hat) (-r / N): each fused op then takes at most one (*, 1) column
-            # (with two, the CPU kernel leaves its vectorised path)
-            if w is not None:
-                w_col = w.view(n, 1)
-                s_x = torch.matmul(buf, w_col)
-                torch.addcmul(torch.matmul(g, w_col), g, w, value=-n, out=buf)
-            else:
-                s_x = buf.sum(-1, keepdim=True)
-                torch.add(g.sum(-1, keepdim=True), g, alpha=-n, out=buf)
-            grad_input = buf.addcmul_(x_hat, s_x).mul_(rstd.mul(-1.0 / n if n else 0.0))
-            if grad_input.dtype != input_dtype:
-                grad_input = grad_input.to(input_dtype)
-            if grad_input.shape != input_shape:
-                grad_input = grad_input.view(input_shape)
-        return grad_input, None, grad_weight, grad_bias, None
+        if not ctx.native:
+            return _tensor_backward(ctx, grad_out, *ctx.saved_tensors)
+        x, mean, rstd, weight = ctx.saved_tensors
+        done = _native_backward(ctx, grad_out, x, mean, rstd, weight)
+        if done is not None:
+            return done
+        # no kernel takes this upstream gradient (a tensor subclass, a transform): x_hat rebuilt, the formulas below
+        x_hat = torch.sub(x.view(mean.numel(), -1), mean.unsqueeze(1)).mul_(rstd.unsqueeze(1))
+        w = None if weight is None else weight.reshape(-1)
+        return _tensor_backward(ctx, grad_out, x_hat, rstd.unsqueeze(1), w)
+
+
+def _tensor_backward(
+    ctx: Any, grad_out: Tensor, x_hat: Tensor, rstd: Tensor, w: Tensor | None
+) -> tuple[Tensor | None, None, Tensor | None, Tensor | None, None]:
+    """The backward pass in tensor ops, from ``x_hat`` (*, N), ``rstd`` (*, 1) and the flat weight."""
+    norm_shape, input_shape, input_dtype, weight_dtype, bias_dtype = ctx.meta
+    need_input, _, need_weight, need_bias, _ = ctx.needs_input_grad
+    n = x_hat.shape[-1]
+    g = grad_out if grad_out.shape == x_hat.shape else grad_out.reshape(x_hat.shape)  # (*, N)
+    if g.dtype != x_hat.dtype:
+        g = g.to(x_hat.dtype)
+    rows = tuple(range(g.dim() - 1))  # the column sums run over every leading dimension
+    grad_input = grad_weight = grad_bias = None
+    if bias_dtype is not None and need_bias:
+        grad_bias = _as_param_grad(g.sum(rows), bias_dtype, norm_shape)
+    need_weight = need_weight and w is not None
+    if not (need_input or need_weight):
+        return None, None, None, grad_bias, None
+    buf = torch.mul(g, x_hat)  # g * x_hat, then the input gradient
+    if need_weight:
+        grad_weight = _as_param_grad(buf.sum(rows), weight_dtype, norm_shape)
+    if need_input:
+        # grad = r (g_hat - s_g / N - x_hat s_x / N) with the row sums s_g = sum_j g_hat, s_x = sum_j g_hat x_hat,
+        # computed as (s_g + x_hat s_x - N g_hat) (-r / N): each fused op then takes at most one (*, 1) column
+        # (with two, the CPU kernel leaves its vectorised path)
+        if w is not None:
+            w_col = w.view(n, 1)
+            s_x = torch.matmul(buf, w_col)
+            torch.addcmul(torch.matmul(g, w_col), g, w, value=-n, out=buf)
+        else:
+            s_x = buf.sum(-1, keepdim=True)
+            torch.add(g.sum(-1, keepdim=True), g, alpha=-n, out=buf)
+        grad_input = buf.addcmul_(x_hat, s_x).mul_(rstd.mul(-1.0 / n if n else 0.0))
+        if grad_input.dtype != input_dtype:
+            grad_input = grad_input.to(input_dtype)
+        if grad_input.shape != input_shape:
+            grad_input = grad_input.view(input_shape)
+    return grad_input, None, grad_weight, grad_bias, None
+
+
+def _native_backward(
+    ctx: Any, grad_out: Tensor, x: Tensor, mean: Tensor, rstd: Tensor, weight: Tensor | None
+) -> tuple[Tensor | None, None, Tensor | None, Tensor | None, None] | None:
+    """The backward pass as a native kernel, or None when the kernels take no such upstream gradient."""
+    norm_shape, _, _, _, bias_dtype = ctx.meta
+    need_input, _, need_weight, need_bias, _ = ctx.needs_input_grad
+    g = grad_out.contiguous()
+    lib = usable(g)
+    if lib is None:
+        return None
+    grad_input = torch.empty_like(x) if need_input else None
+    grad_weight = torch.empty_like(weight) if need_weight and weight is not None else None
+    grad_bias = x.new_empty(norm_shape) if need_bias and bias_dtype is not None else None
+    rows = mean.numel()
+    if lib.nnspec_layer_norm_bwd(
+        g.data_ptr(),
+        x.data_ptr(),
+        mean.data_ptr(),
+        rstd.data_ptr(),
+        pointer(weight),
+        pointer(grad_input),
+        pointer(grad_weight),
+        pointer(grad_bias),
+        rows,
+        x.numel() // rows,
+        torch.get_num_threads(),
+    ):
+        raise MemoryError("layer_norm backward: out of memory for the weight and bias gradients' partial sums")
+    return grad_input, None, grad_weight, grad_bias, None
 
 
 def _flat(param: Tensor, n: int, dtype: torch.dtype) -> Tensor:

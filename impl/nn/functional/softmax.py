@@ -9,6 +9,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from impl.kernels import usable
 from impl.nn.functional._autograd import apply
 
 __all__ = ["log_softmax", "softmax"]
@@ -40,6 +41,22 @@ def _exp_(t: Tensor) -> Tensor:
     return t.mul_(_LOG2E).exp2_()
 
 
+def _native_rows(kernel: str, dim: int, *tensors: Tensor, log: bool) -> Tensor | None:
+    """A native softmax kernel (``kernel``: the forward or backward pass) over the rows of the last dimension, or None
+    where no kernel applies (another dimension or dtype, an empty or a strided tensor); the first tensor's shape."""
+    first = tensors[0]
+    if dim != first.dim() - 1 or not first.numel():
+        return None
+    lib = usable(*tensors)
+    if lib is None:
+        return None
+    out = torch.empty_like(first)
+    n = first.shape[-1] if first.dim() else 1
+    pointers = [t.data_ptr() for t in tensors]
+    getattr(lib, kernel)(*pointers, out.data_ptr(), first.numel() // n, n, int(log), torch.get_num_threads())
+    return out
+
+
 class _Softmax(torch.autograd.Function):
     r""":math:`y_i = e^{x_i - m} / \sum_j e^{x_j - m}` along ``dim``, with :math:`m = \max_j x_j`.
 
@@ -55,11 +72,13 @@ class _Softmax(torch.autograd.Function):
     def forward(ctx: Any, input: Tensor, dim: int, dtype: torch.dtype | None) -> Tensor:
         out_dtype = dtype if dtype is not None else input.dtype
         x = input.to(out_dtype)
-        if x.dtype in _UPCAST:
-            x = x.float()
-        e = _exp_(_shifted(x, dim))
-        # times 1 / sum: a multiply by a per-row constant is cheaper than a division
-        y = e.mul_(e.sum(dim, keepdim=True).reciprocal_()).to(out_dtype)
+        y = _native_rows("nnspec_softmax_fwd", dim, x, log=False)
+        if y is None:
+            if x.dtype in _UPCAST:
+                x = x.float()
+            e = _exp_(_shifted(x, dim))
+            # times 1 / sum: a multiply by a per-row constant is cheaper than a division
+            y = e.mul_(e.sum(dim, keepdim=True).reciprocal_()).to(out_dtype)
         ctx.save_for_backward(y)
         ctx.dim = dim
         ctx.in_dtype = input.dtype
@@ -69,6 +88,9 @@ class _Softmax(torch.autograd.Function):
     def backward(ctx: Any, grad_out: Tensor) -> tuple[Tensor, None, None]:
         (y,) = ctx.saved_tensors
         g = grad_out
+        grad = _native_rows("nnspec_softmax_bwd", ctx.dim, g.contiguous(), y, log=False)
+        if grad is not None:
+            return grad.to(ctx.in_dtype), None, None
         if y.dtype in _UPCAST:
             y, g = y.float(), g.float()
         gy = g * y
@@ -92,10 +114,12 @@ class _LogSoftmax(torch.autograd.Function):
     def forward(ctx: Any, input: Tensor, dim: int, dtype: torch.dtype | None) -> Tensor:
         out_dtype = dtype if dtype is not None else input.dtype
         x = input.to(out_dtype)
-        if x.dtype in _UPCAST:
-            x = x.float()
-        s = _shifted(x, dim)
-        y = s.sub_(torch.mul(s, _LOG2E).exp2_().sum(dim, keepdim=True).log_()).to(out_dtype)
+        y = _native_rows("nnspec_softmax_fwd", dim, x, log=True)
+        if y is None:
+            if x.dtype in _UPCAST:
+                x = x.float()
+            s = _shifted(x, dim)
+            y = s.sub_(torch.mul(s, _LOG2E).exp2_().sum(dim, keepdim=True).log_()).to(out_dtype)
         ctx.save_for_backward(y)
         ctx.dim = dim
         ctx.in_dtype = input.dtype
@@ -105,6 +129,9 @@ class _LogSoftmax(torch.autograd.Function):
     def backward(ctx: Any, grad_out: Tensor) -> tuple[Tensor, None, None]:
         (y,) = ctx.saved_tensors
         g = grad_out
+        grad = _native_rows("nnspec_softmax_bwd", ctx.dim, g.contiguous(), y, log=True)
+        if grad is not None:
+            return grad.to(ctx.in_dtype), None, None
         if y.dtype in _UPCAST:
             y, g = y.float(), g.float()
         # softmax = exp(y), with the exact exp: y is an output the caller may also hold at another precision
